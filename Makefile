@@ -1,0 +1,56 @@
+# Template repository tasks. Works on a fresh machine with only python3 (>= 3.11), git and make:
+# the first target that needs tools creates .tools/ (a venv holding a pinned uv) and .venv/ (the
+# locked dev tools), so nothing is installed outside this directory.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := $(CURDIR)/.tools
+UV := $(TOOLS)/bin/uv
+DEMO_DIR := $(CURDIR)/build/demo
+
+# One uv cache for the template's venv and for every project the tests render.
+export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
+# Use the interpreter we were given; never download one.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON ?= $(shell command -v $(PYTHON))
+
+.PHONY: help install test test-fast demo lint fmt clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "python >= 3.11 is required")'
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	@touch $@
+
+install: .venv/.synced ## Create .venv with the pinned dev tools
+
+test: install ## Run the template's test suite (renders, installs and checks generated projects)
+	$(UV) run --no-sync pytest -n auto
+
+test-fast: install ## Only the tests that do not install a rendered project
+	$(UV) run --no-sync pytest -n auto -m "not slow"
+
+lint: install ## Lint the template's own Python code (hooks, tests)
+	$(UV) run --no-sync ruff check hooks tests
+	$(UV) run --no-sync ruff format --check hooks tests
+
+fmt: install ## Format the template's own Python code
+	$(UV) run --no-sync ruff check --fix hooks tests
+	$(UV) run --no-sync ruff format hooks tests
+
+demo: install ## Render the default answers into build/demo/ and serve it on 127.0.0.1:8080
+	rm -rf $(DEMO_DIR)
+	$(UV) run --no-sync cookiecutter --no-input --output-dir $(DEMO_DIR) $(CURDIR)
+	$(MAKE) -C $(DEMO_DIR)/my-service UV=$(UV) run HOST=127.0.0.1 PORT=8080
+
+clean: ## Remove build output, venvs and caches
+	rm -rf build .venv .tools .cache .pytest_cache .ruff_cache

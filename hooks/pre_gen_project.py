@@ -1,0 +1,140 @@
+"""Validate the answers before anything is generated.
+
+Each failure prints ONE line naming the field, the bad value and the rule, and exits 1;
+cookiecutter then removes the half-created output directory. The answers are read as JSON
+data (never pasted into this source), so quotes or code in an answer cannot change the hook.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+
+# Import names of the generated project's dependencies (any feature) and of the test tooling:
+# a package with one of these names would shadow the real module.
+DEPENDENCY_MODULES = (
+    "aioboto3",
+    "aiobotocore",
+    "aiofiles",
+    "aiohttp",
+    "aioshutil",
+    "anyio",
+    "boto3",
+    "botocore",
+    "click",
+    "fastapi",
+    "h11",
+    "httptools",
+    "httpx",
+    "moto",
+    "multidict",
+    "mypy",
+    "prometheus_client",
+    "pydantic",
+    "pydantic_core",
+    "pydantic_settings",
+    "pytest",
+    "pytest_asyncio",
+    "rich",
+    "ruff",
+    "starlette",
+    "tests",
+    "typer",
+    "uvicorn",
+    "uvloop",
+    "yaml",
+    "yarl",
+)
+
+SLUG_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+PACKAGE_RE = re.compile(r"[a-z][a-z0-9_]*")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# PEP 440 public version in canonical form: [N!]N(.N)*[{a|b|rc}N][.postN][.devN]
+VERSION_RE = re.compile(
+    r"([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*"
+    r"((a|b|rc)(0|[1-9][0-9]*))?(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?"
+)
+# Free text lands in one-line fields (pyproject `description`, author name): no control chars.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_slug(value: str) -> str | None:
+    if SLUG_RE.fullmatch(value):
+        return None
+    return "must match ^[a-z][a-z0-9-]*[a-z0-9]$ (lowercase letters, digits and hyphens)"
+
+
+def check_package(value: str) -> str | None:
+    if not PACKAGE_RE.fullmatch(value):
+        return "must be a lowercase Python identifier starting with a letter"
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        return "must not be a Python keyword"
+    if value in sys.stdlib_module_names:
+        return "must not shadow a standard-library module"
+    if value in DEPENDENCY_MODULES:
+        return "must not shadow a dependency's module"
+    return None
+
+
+def check_email(value: str) -> str | None:
+    return None if EMAIL_RE.fullmatch(value) else "must look like name@domain.tld"
+
+
+def check_version(value: str) -> str | None:
+    return None if VERSION_RE.fullmatch(value) else "must be a canonical PEP 440 version (e.g. 0.1.0)"
+
+
+def check_python(value: str) -> str | None:
+    if value in SUPPORTED_PYTHONS:
+        return None
+    return "must be one of " + ", ".join(SUPPORTED_PYTHONS)
+
+
+def check_single_line(value: str) -> str | None:
+    if not value.strip():
+        return "must not be empty"
+    if CONTROL_RE.search(value):
+        return "must be a single line without control characters"
+    return None
+
+
+# Ordered so the first line printed is about the first prompt the user answered.
+RULES: tuple[tuple[str, Callable[[str], str | None]], ...] = (
+    ("project_name", check_single_line),
+    ("project_slug", check_slug),
+    ("package_name", check_package),
+    ("description", check_single_line),
+    ("author_name", check_single_line),
+    ("author_email", check_email),
+    ("version", check_version),
+    ("python_version", check_python),
+)
+
+
+def first_error(answers: Mapping[str, Any]) -> str | None:
+    """Return the message for the first invalid answer, or None when all are valid."""
+    for field, rule in RULES:
+        value = answers.get(field)
+        problem = rule(value) if isinstance(value, str) else "must be a string"
+        if problem is not None:
+            return f"ERROR: {field}={value!r} {problem}"
+    return None
+
+
+def main(answers: Mapping[str, Any]) -> int:
+    error = first_error(answers)
+    if error is not None:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # tojson escapes ' as \u0027, so no answer can close this raw string.
+    sys.exit(main(json.loads(r'''{{ cookiecutter | tojson }}''')))  # fmt: skip

@@ -1,0 +1,112 @@
+"""Command-line interface{{ ": `serve`, `version` and `config`" if cookiecutter.with_server else ": `version` and `config`" }}."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import DISTRIBUTION, __version__
+from .config import CONFIG_ENV_VAR, ConfigError, Settings, default_settings, load_settings, to_yaml
+{%- if cookiecutter.with_server %}
+from .logging import configure_logging
+{%- endif %}
+
+app = typer.Typer(
+    name=DISTRIBUTION,
+    help="{{ cookiecutter.project_slug }} command-line interface.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@dataclass(frozen=True)
+class CliState:
+    config_file: Path | None
+
+
+@app.callback()
+def options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar=CONFIG_ENV_VAR,
+            dir_okay=False,
+            help="YAML settings file (environment variables still override it).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(config_file=config)
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    """Load the settings once per command; a bad file or key ends the command with exit 2."""
+    state: CliState = ctx.obj
+    try:
+        return load_settings(state.config_file)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+{%- if cookiecutter.with_server %}
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address [default: server.host]")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Bind port [default: server.port]")
+    ] = None,
+) -> None:
+    """Run the HTTP server (uvicorn, with uvloop and httptools when installed)."""
+    # Imported here so `version` and `config` start without loading the web stack.
+    import uvicorn
+
+    from .server import create_app
+
+    settings = settings_from(ctx)
+    configure_logging(settings.logging)
+    uvicorn.run(
+        create_app(settings),
+        host=host if host is not None else settings.server.host,
+        port=port if port is not None else settings.server.port,
+        # "auto" picks uvloop and httptools (dependencies on Linux/macOS).
+        loop="auto",
+        http="auto",
+        # Our logging configuration is already installed; uvicorn must not replace it.
+        log_config=None,
+        access_log=settings.logging.access_log,
+        # The app handles X-Forwarded-* itself (ProxyHeadersMiddleware in create_app).
+        proxy_headers=False,
+        server_header=False,
+        lifespan="on",
+    )
+{%- endif %}
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version."""
+    typer.echo(__version__)
+
+
+@app.command("config")
+def show_config(
+    ctx: typer.Context,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Print the built-in defaults instead.")
+    ] = False,
+) -> None:
+    """Print the effective settings as YAML, with secrets redacted."""
+    settings = default_settings() if defaults else settings_from(ctx)
+    typer.echo(to_yaml(settings), nl=False)
+
+
+def main() -> None:
+    app(prog_name=DISTRIBUTION)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,191 @@
+"""Settings: defaults, overridden by a YAML file, overridden by environment variables.
+
+    {{ cookiecutter.package_name | upper }}_CONFIG=config.yaml {{ cookiecutter.package_name | upper }}_LOGGING__LEVEL=DEBUG {{ cookiecutter.project_slug }} config
+
+Environment variables use the `{{ cookiecutter.package_name | upper }}_` prefix and `__` between nested keys. Unknown keys
+are an error (a typo must not silently fall back to a default), secrets are `SecretStr`
+(redacted in every dump), and a config file that is named but missing is an error.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+{%- if cookiecutter.with_server %}
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+{%- else %}
+from pydantic import BaseModel, ConfigDict, ValidationError
+{%- endif %}
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    YamlConfigSettingsSource,
+)
+
+ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
+CONFIG_ENV_VAR = f"{ENV_PREFIX}CONFIG"
+
+
+class ConfigError(Exception):
+    """The settings could not be loaded; the message names the file or the key at fault."""
+
+
+class Section(BaseModel):
+    """Base of every settings group: unknown keys are rejected, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoggingSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    format: Literal["text", "json"] = "text"
+    access_log: bool = True
+{%- if cookiecutter.with_server %}
+
+
+class AuthSettings(Section):
+    # No token: authentication is off. With a token, every path except `public_paths`
+    # needs `Authorization: Bearer <token>`.
+    token: SecretStr | None = None
+    public_paths: tuple[str, ...] = (
+        "/health",
+        "/ready",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+    )
+
+
+class CorsSettings(Section):
+    # No origins: CORS is off and browsers on other origins are refused.
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS")
+    allow_headers: tuple[str, ...] = ("Authorization", "Content-Type", "X-Request-ID")
+    allow_credentials: bool = False
+    max_age: int = Field(default=600, ge=0)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    root_path: str = ""
+    # Proxies whose X-Forwarded-For/-Proto headers are trusted ("*" trusts every peer).
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    docs: bool = True
+    auth: AuthSettings = AuthSettings()
+    cors: CorsSettings = CorsSettings()
+{%- endif %}
+
+
+@dataclass(frozen=True)
+class _Sources:
+    config_file: Path | None
+    environment: bool
+
+
+_DEFAULT_SOURCES = _Sources(config_file=None, environment=True)
+# Which sources the next Settings() reads; set only for the duration of one load.
+_sources: ContextVar[_Sources | None] = ContextVar("settings_sources", default=None)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    logging: LoggingSettings = LoggingSettings()
+{%- if cookiecutter.with_server %}
+    server: ServerSettings = ServerSettings()
+{%- endif %}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: init arguments, then the environment, then the YAML file.
+        selected = _sources.get() or _DEFAULT_SOURCES
+        sources = [init_settings]
+        if selected.environment:
+            sources.append(env_settings)
+        if selected.config_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=selected.config_file))
+        return tuple(sources)
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Build the effective settings from the defaults, `config_file` and the environment."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file not found: {config_file}")
+    return _build(_Sources(config_file=config_file, environment=True))
+
+
+def default_settings() -> Settings:
+    """The built-in defaults, ignoring any config file and the environment."""
+    return _build(_Sources(config_file=None, environment=False))
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """Settings as plain data with every secret replaced by asterisks."""
+    return settings.model_dump(mode="json")
+
+
+def to_yaml(settings: Settings) -> str:
+    return yaml.safe_dump(redacted(settings), sort_keys=False, allow_unicode=True)
+
+
+def _build(sources: _Sources) -> Settings:
+    token = _sources.set(sources)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, sources.config_file)) from exc
+    except (yaml.YAMLError, SettingsError) as exc:
+        raise ConfigError(f"cannot read settings from {sources.config_file}: {exc}") from exc
+    finally:
+        _sources.reset(token)
+
+
+def _describe(exc: ValidationError, config_file: Path | None) -> str:
+    origin = f" (config file {config_file} or {ENV_PREFIX}* variables)" if config_file else ""
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+    )
+    return f"invalid settings{origin}: {problems}"
+
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "ENV_PREFIX",
+{%- if cookiecutter.with_server %}
+    "AuthSettings",
+{%- endif %}
+    "ConfigError",
+{%- if cookiecutter.with_server %}
+    "CorsSettings",
+{%- endif %}
+    "LoggingSettings",
+{%- if cookiecutter.with_server %}
+    "ServerSettings",
+{%- endif %}
+    "Settings",
+    "default_settings",
+    "load_settings",
+    "redacted",
+    "to_yaml",
+]

@@ -1,0 +1,32 @@
+"""Shared resources the lifespan opens once and request handlers borrow."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+# Imported at runtime: FastAPI reads the annotation of get_resources to inject the request.
+from starlette.requests import Request
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+# A readiness check returns when its dependency is usable and raises when it is not.
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    shutting_down: bool = False
+
+
+def get_resources(request: Request) -> Resources:
+    """FastAPI dependency: the resources of the running app (set by the lifespan)."""
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+__all__ = ["ReadinessCheck", "Resources", "get_resources"]

@@ -1,0 +1,79 @@
+"""/health, /ready and /version, and the lifespan that backs them."""
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from {{ cookiecutter.package_name }} import DISTRIBUTION, __version__
+from {{ cookiecutter.package_name }}.server import health
+from {{ cookiecutter.package_name }}.server.resources import Resources
+
+
+async def test_health_is_ok(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_version_reports_distribution_and_version(client: httpx.AsyncClient) -> None:
+    response = await client.get("/version")
+    assert response.json() == {"name": DISTRIBUTION, "version": __version__}
+
+
+async def test_ready_without_dependencies(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {}}
+
+
+async def test_ready_runs_registered_checks(app: FastAPI, client: httpx.AsyncClient) -> None:
+    calls: list[str] = []
+
+    async def upstream() -> None:
+        calls.append("upstream")
+
+    resources: Resources = app.state.resources
+    resources.readiness_checks["upstream"] = upstream
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"upstream": "ok"}
+    assert calls == ["upstream"]
+
+
+async def test_failing_check_makes_ready_503_in_the_envelope(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async def broken() -> None:
+        raise ConnectionError("secret internal hostname db-7.internal")
+
+    app.state.resources.readiness_checks["database"] = broken
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "service_unavailable"
+    assert error["details"] == {"checks": {"database": "unavailable"}}
+    assert "db-7.internal" not in response.text, "failure reasons stay in the log"
+
+
+async def test_hanging_check_times_out(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(health, "CHECK_TIMEOUT_SECONDS", 0.05)
+
+    async def hangs() -> None:
+        await asyncio.sleep(10)
+
+    app.state.resources.readiness_checks["slow"] = hangs
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["checks"] == {"slow": "timeout"}
+
+
+async def test_lifespan_owns_resources_and_marks_shutdown(app: FastAPI) -> None:
+    async with app.router.lifespan_context(app):
+        resources: Resources = app.state.resources
+        assert resources.settings is app.state.settings
+        assert not resources.shutting_down
+    assert resources.shutting_down, "after shutdown /ready must report not ready"

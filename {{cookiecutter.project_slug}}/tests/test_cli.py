@@ -1,0 +1,80 @@
+"""The command-line interface: version, config (effective and defaults) and errors."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.config import (
+    CONFIG_ENV_VAR,
+    ENV_PREFIX,
+    default_settings,
+    redacted,
+)
+
+runner = CliRunner()
+
+
+def test_version_prints_the_installed_version() -> None:
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == __version__
+
+
+def test_config_defaults_prints_every_default_as_yaml() -> None:
+    result = runner.invoke(app, ["config", "--defaults"])
+    assert result.exit_code == 0
+    assert yaml.safe_load(result.stdout) == redacted(default_settings())
+
+
+def test_config_shows_file_and_environment_layers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("logging:\n  level: DEBUG\n  format: json\n", encoding="utf-8")
+    monkeypatch.setenv(f"{ENV_PREFIX}LOGGING__LEVEL", "ERROR")
+    result = runner.invoke(app, ["--config", str(config), "config"])
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.stdout)
+    assert shown["logging"] == {"level": "ERROR", "format": "json", "access_log": True}
+
+
+def test_config_file_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("logging:\n  format: json\n", encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(config))
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(result.stdout)["logging"]["format"] == "json"
+
+
+def test_missing_config_file_exits_2_naming_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    result = runner.invoke(app, ["--config", str(missing), "config"])
+    assert result.exit_code == 2
+    assert "config file not found" in result.stderr
+    assert str(missing) in result.stderr
+
+
+def test_unknown_key_exits_2_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("logging:\n  colour: blue\n", encoding="utf-8")
+    result = runner.invoke(app, ["--config", str(config), "config"])
+    assert result.exit_code == 2
+    assert "logging.colour" in result.stderr
+    assert "Traceback" not in result.output
+{%- if cookiecutter.with_server %}
+
+
+def test_config_redacts_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"{ENV_PREFIX}SERVER__AUTH__TOKEN", "do-not-print-me")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0
+    assert "do-not-print-me" not in result.output
+    assert yaml.safe_load(result.stdout)["server"]["auth"]["token"] == "**********"
+{%- endif %}

@@ -1,0 +1,88 @@
+"""Log lines carry the request id, in text and JSON form; uvicorn's loggers are routed too."""
+
+import io
+import json
+import logging
+import logging.config
+from collections.abc import Iterator
+
+import pytest
+
+from {{ cookiecutter.package_name }}.config import LoggingSettings
+from {{ cookiecutter.package_name }}.context import request_id_var
+from {{ cookiecutter.package_name }}.logging import logging_config
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    """Install our configuration writing to a buffer, then restore logging as it was."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    buffer = io.StringIO()
+    yield buffer
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+
+
+def configure(settings: LoggingSettings, stream: io.StringIO) -> None:
+    config = logging_config(settings)
+    config["handlers"]["default"]["stream"] = stream
+    logging.config.dictConfig(config)
+
+
+def test_text_lines_carry_the_request_id(stream: io.StringIO) -> None:
+    configure(LoggingSettings(format="text"), stream)
+    token = request_id_var.set("req-123")
+    try:
+        logging.getLogger("app.test").info("hello %s", "world")
+    finally:
+        request_id_var.reset(token)
+    logging.getLogger("app.test").info("outside")
+    first, second = stream.getvalue().splitlines()
+    assert "[req-123] hello world" in first
+    assert "[-] outside" in second
+
+
+def test_json_lines_are_objects_with_request_id_and_extras(stream: io.StringIO) -> None:
+    configure(LoggingSettings(format="json"), stream)
+    token = request_id_var.set("req-456")
+    try:
+        logging.getLogger("app.test").warning("stored", extra={"key": "a/b", "size": 3})
+    finally:
+        request_id_var.reset(token)
+    entry = json.loads(stream.getvalue())
+    assert entry["message"] == "stored"
+    assert entry["level"] == "WARNING"
+    assert entry["request_id"] == "req-456"
+    assert entry["key"] == "a/b"
+    assert entry["size"] == 3
+
+
+def test_json_lines_include_exceptions(stream: io.StringIO) -> None:
+    configure(LoggingSettings(format="json"), stream)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logging.getLogger("app.test").exception("failed")
+    entry = json.loads(stream.getvalue())
+    assert "RuntimeError: boom" in entry["exception"]
+
+
+def test_uvicorn_loggers_go_through_the_same_handler(stream: io.StringIO) -> None:
+    configure(LoggingSettings(format="json"), stream)
+    logging.getLogger("uvicorn.error").info("server line")
+    assert json.loads(stream.getvalue())["logger"] == "uvicorn.error"
+    assert logging.getLogger("uvicorn.error").handlers == []
+
+
+def test_access_log_can_be_turned_off(stream: io.StringIO) -> None:
+    configure(LoggingSettings(access_log=False), stream)
+    logging.getLogger("uvicorn.access").info("GET / 200")
+    assert stream.getvalue() == ""
+
+
+def test_level_filters_lines(stream: io.StringIO) -> None:
+    configure(LoggingSettings(level="WARNING"), stream)
+    logging.getLogger("app.test").info("quiet")
+    logging.getLogger("app.test").warning("loud")
+    assert stream.getvalue().count("\n") == 1

@@ -52,6 +52,11 @@ DEPENDENCY_MODULES = (
     "yarl",
 )
 
+# Long names would push generated import lines past the line-length limit.
+MAX_NAME_LENGTH = 40
+# Not in sys.stdlib_module_names, yet shipped with CPython (its regression-test package).
+UNLISTED_STDLIB = ("test",)
+
 SLUG_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 PACKAGE_RE = re.compile(r"[a-z][a-z0-9_]*")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -65,17 +70,21 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_slug(value: str) -> str | None:
-    if SLUG_RE.fullmatch(value):
-        return None
-    return "must match ^[a-z][a-z0-9-]*[a-z0-9]$ (lowercase letters, digits and hyphens)"
+    if not SLUG_RE.fullmatch(value):
+        return "must match ^[a-z][a-z0-9-]*[a-z0-9]$ (lowercase letters, digits and hyphens)"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"must be at most {MAX_NAME_LENGTH} characters"
+    return None
 
 
 def check_package(value: str) -> str | None:
     if not PACKAGE_RE.fullmatch(value):
         return "must be a lowercase Python identifier starting with a letter"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"must be at most {MAX_NAME_LENGTH} characters"
     if keyword.iskeyword(value) or keyword.issoftkeyword(value):
         return "must not be a Python keyword"
-    if value in sys.stdlib_module_names:
+    if value in sys.stdlib_module_names or value in UNLISTED_STDLIB:
         return "must not shadow a standard-library module"
     if value in DEPENDENCY_MODULES:
         return "must not shadow a dependency's module"
@@ -87,7 +96,9 @@ def check_email(value: str) -> str | None:
 
 
 def check_version(value: str) -> str | None:
-    return None if VERSION_RE.fullmatch(value) else "must be a canonical PEP 440 version (e.g. 0.1.0)"
+    if VERSION_RE.fullmatch(value):
+        return None
+    return "must be a canonical PEP 440 version (e.g. 0.1.0)"
 
 
 def check_python(value: str) -> str | None:

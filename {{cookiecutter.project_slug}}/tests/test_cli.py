@@ -39,7 +39,8 @@ def test_config_shows_file_and_environment_layers(
     result = runner.invoke(app, ["--config", str(config), "config"])
     assert result.exit_code == 0, result.output
     shown = yaml.safe_load(result.stdout)
-    assert shown["logging"] == {"level": "ERROR", "format": "json", "access_log": True}
+    assert shown["logging"]["level"] == "ERROR"
+    assert shown["logging"]["format"] == "json"
 
 
 def test_config_file_can_come_from_the_environment(

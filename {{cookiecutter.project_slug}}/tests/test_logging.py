@@ -1,4 +1,4 @@
-"""Log lines carry the request id, in text and JSON form; uvicorn's loggers are routed too."""
+"""Log lines carry the request id, in text and JSON form{{ "; uvicorn's loggers are routed too" if cookiecutter.with_server }}."""
 
 import io
 import json
@@ -68,6 +68,14 @@ def test_json_lines_include_exceptions(stream: io.StringIO) -> None:
     assert "RuntimeError: boom" in entry["exception"]
 
 
+def test_level_filters_lines(stream: io.StringIO) -> None:
+    configure(LoggingSettings(level="WARNING"), stream)
+    logging.getLogger("app.test").info("quiet")
+    logging.getLogger("app.test").warning("loud")
+    assert stream.getvalue().count("\n") == 1
+{%- if cookiecutter.with_server %}
+
+
 def test_uvicorn_loggers_go_through_the_same_handler(stream: io.StringIO) -> None:
     configure(LoggingSettings(format="json"), stream)
     logging.getLogger("uvicorn.error").info("server line")
@@ -79,10 +87,4 @@ def test_access_log_can_be_turned_off(stream: io.StringIO) -> None:
     configure(LoggingSettings(access_log=False), stream)
     logging.getLogger("uvicorn.access").info("GET / 200")
     assert stream.getvalue() == ""
-
-
-def test_level_filters_lines(stream: io.StringIO) -> None:
-    configure(LoggingSettings(level="WARNING"), stream)
-    logging.getLogger("app.test").info("quiet")
-    logging.getLogger("app.test").warning("loud")
-    assert stream.getvalue().count("\n") == 1
+{%- endif %}

@@ -45,7 +45,9 @@ class Section(BaseModel):
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["text", "json"] = "text"
+{%- if cookiecutter.with_server %}
     access_log: bool = True
+{%- endif %}
 {%- if cookiecutter.with_server %}
 
 

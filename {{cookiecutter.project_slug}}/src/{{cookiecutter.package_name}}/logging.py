@@ -1,8 +1,11 @@
 """Logging set-up: text or JSON lines, each carrying the id of the request it belongs to.
+{%- if cookiecutter.with_server %}
 
 uvicorn's own loggers are routed through the same handler, so access and error lines share
 the format and the request id.
 """
+{%- else %}"""
+{%- endif %}
 
 from __future__ import annotations
 
@@ -18,8 +21,13 @@ if TYPE_CHECKING:
     from .config import LoggingSettings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-8s %(name)s [%(request_id)s] %(message)s"
+{%- if cookiecutter.with_server %}
 # Loggers that must not keep handlers of their own (uvicorn installs some by default).
 ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncio")
+{%- else %}
+# Loggers that must not keep handlers of their own.
+ROUTED_LOGGERS = ("asyncio",)
+{%- endif %}
 
 
 class RequestIdFilter(logging.Filter):
@@ -38,7 +46,9 @@ class JsonFormatter(logging.Formatter):
         "message",
         "asctime",
         "request_id",
+{%- if cookiecutter.with_server %}
         "color_message",  # uvicorn's copy of the message with terminal colour codes
+{%- endif %}
     }
 
     def format(self, record: logging.LogRecord) -> str:
@@ -79,7 +89,10 @@ def logging_config(settings: LoggingSettings) -> dict[str, Any]:
         "loggers": {
             name: {"handlers": [], "propagate": True, "level": "NOTSET"} for name in ROUTED_LOGGERS
         }
+{%- if cookiecutter.with_server %}
         | {"uvicorn.access": {"handlers": [], "propagate": settings.access_log}},
+{%- else %},
+{%- endif %}
     }
 
 

@@ -1,0 +1,88 @@
+"""Shared helpers for the template's tests: rendering, hook loading, running project commands."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
+HOOKS = TEMPLATE_ROOT / "hooks"
+DEFAULTS: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
+
+Render = Callable[..., Path]
+
+
+def load_hook(name: str) -> ModuleType:
+    """Import a hook as a module; its Jinja expression only appears under `__main__`."""
+    spec = importlib.util.spec_from_file_location(name, HOOKS / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses need the module registered
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user config that keeps cookiecutter's replay and clone dirs out of $HOME."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {home / 'cookiecutters'}\nreplay_dir: {home / 'replay'}\n"
+    )
+    return config
+
+
+@pytest.fixture
+def render(tmp_path: Path, cookiecutter_config: Path) -> Render:
+    """Render the template with the given answers into a fresh directory; return the project."""
+
+    def _render(output_dir: Path | None = None, **answers: Any) -> Path:
+        target = output_dir or tmp_path / "out"
+        project = cookiecutter(
+            str(TEMPLATE_ROOT),
+            no_input=True,
+            extra_context=answers,
+            output_dir=str(target),
+            config_file=str(cookiecutter_config),
+        )
+        return Path(project)
+
+    return _render
+
+
+def project_env() -> dict[str, str]:
+    """Environment for commands run inside a rendered project: shared uv cache, no downloads."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.setdefault("UV_CACHE_DIR", str(TEMPLATE_ROOT / ".cache" / "uv"))
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    return env
+
+
+def uv_binary() -> str:
+    """The pinned uv of the template's own environment."""
+    candidate = Path(sys.executable).with_name("uv")
+    return str(candidate) if candidate.exists() else "uv"
+
+
+def run_make(
+    project: Path, *targets: str, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "-C", str(project), f"UV={uv_binary()}", *targets],
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

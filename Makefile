@@ -10,6 +10,7 @@ UV_VERSION := 0.13.9
 TOOLS := $(CURDIR)/.tools
 UV := $(TOOLS)/bin/uv
 DEMO_DIR := $(CURDIR)/build/demo
+DEMO_PORT ?= 8080
 
 # One uv cache for the template's venv and for every project the tests render.
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
@@ -49,8 +50,8 @@ fmt: install ## Format the template's own Python code
 
 demo: install ## Render the default answers into build/demo/ and serve it on 127.0.0.1:8080
 	rm -rf $(DEMO_DIR)
-	$(UV) run --no-sync cookiecutter --no-input --output-dir $(DEMO_DIR) $(CURDIR)
-	$(MAKE) -C $(DEMO_DIR)/my-service UV=$(UV) run HOST=127.0.0.1 PORT=8080
+	$(UV) run --no-sync cookiecutter --no-input --default-config --output-dir $(DEMO_DIR) $(CURDIR)
+	$(MAKE) -C $(DEMO_DIR)/my-service UV=$(UV) run HOST=127.0.0.1 PORT=$(DEMO_PORT)
 
 clean: ## Remove build output, venvs and caches
 	rm -rf build .venv .tools .cache .pytest_cache .ruff_cache

@@ -40,6 +40,13 @@ MANIFEST: tuple[Feature, ...] = (
         ),
     ),
     Feature(
+        answer="with_http_client",
+        paths=(
+            "src/{package}/clients",
+            "tests/clients",
+        ),
+    ),
+    Feature(
         answer="with_metrics",
         requires=(("with_server",),),
         paths=(

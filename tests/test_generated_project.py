@@ -17,6 +17,7 @@ pytestmark = pytest.mark.slow
 FULL_CHECK_COMBINATIONS = {
     "defaults": {},
     "cli-only": {"with_server": False},
+    "no-http-client": {"with_http_client": False},
 }
 
 

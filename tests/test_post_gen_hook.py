@@ -56,6 +56,12 @@ def test_declined_dependent_feature_is_trimmed_silently() -> None:
     assert plan.notes == ()
 
 
+def test_http_client_off_removes_only_the_clients() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_http_client": False})
+    assert plan.remove == ("src/svc/clients", "tests/clients")
+    assert plan.notes == ()
+
+
 def test_metrics_off_removes_only_metrics() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_metrics": False})
     assert plan.remove == ("src/svc/server/metrics.py", "tests/server/test_metrics.py")

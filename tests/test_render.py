@@ -15,6 +15,9 @@ COMBINATIONS = {
     "defaults": {},
     "cli-only": {"with_server": False},
     "no-metrics": {"with_metrics": False},
+    "no-http-client": {"with_http_client": False},
+    "cli-with-client": {"with_server": False, "with_http_client": True},
+    "minimal": {"with_server": False, "with_http_client": False},
     "apache-3.13": {"license": "Apache-2.0", "python_version": "3.13"},
     "bsd-3.14": {"license": "BSD-3-Clause", "python_version": "3.14"},
     "proprietary": {"license": "Proprietary"},
@@ -71,7 +74,8 @@ def test_no_blank_line_runs_or_trailing_whitespace(project: Path) -> None:
         assert not any(line != line.rstrip() for line in text.splitlines()), (
             f"{name}: trailing space"
         )
-        max_blank = 2 if name.endswith(".py") else 1
+        # Python (also inside Markdown code blocks) uses two blank lines between definitions.
+        max_blank = 2 if name.endswith((".py", ".md")) else 1
         assert "\n" * (max_blank + 2) not in text, f"{name}: more than {max_blank} blank lines"
 
 
@@ -106,6 +110,8 @@ def test_dependencies_follow_the_features(render: Render, tmp_path: Path) -> Non
     assert "fastapi" in full
     assert "prometheus-client" in full
     assert "prometheus-client" not in deps(render(output_dir=tmp_path / "b", with_metrics=False))
+    assert "aiohttp" in full
+    assert "aiohttp" not in deps(render(output_dir=tmp_path / "d", with_http_client=False))
     cli_only = deps(render(output_dir=tmp_path / "c", with_server=False))
     assert "fastapi" not in cli_only
     assert "uvicorn" not in cli_only

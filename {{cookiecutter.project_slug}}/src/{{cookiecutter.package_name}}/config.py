@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-{%- if cookiecutter.with_server %}
+{%- if cookiecutter.with_server or cookiecutter.with_http_client %}
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 {%- else %}
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -85,6 +85,27 @@ class ServerSettings(Section):
     auth: AuthSettings = AuthSettings()
     cors: CorsSettings = CorsSettings()
 {%- endif %}
+{%- if cookiecutter.with_http_client %}
+
+
+class HttpClientSettings(Section):
+    """Defaults for every outgoing HTTP client (BaseClient.from_settings, the shared session)."""
+
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=15.0, gt=0)
+    total_timeout: float = Field(default=30.0, gt=0)
+    # Attempts per request (1 = no retries); only idempotent methods are retried.
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    backoff_base: float = Field(default=0.2, ge=0)
+    backoff_max: float = Field(default=5.0, ge=0)
+    max_retry_after: float = Field(default=30.0, ge=0)
+    pool_size: int = Field(default=100, ge=1)
+    pool_size_per_host: int = Field(default=20, ge=0)
+    verify_tls: bool = True
+    # May carry credentials (http://user:pass@proxy:3128), hence secret.
+    proxy: SecretStr | None = None
+    user_agent: str = "{{ cookiecutter.project_slug }}"
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,9 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
 {%- if cookiecutter.with_server %}
     server: ServerSettings = ServerSettings()
+{%- endif %}
+{%- if cookiecutter.with_http_client %}
+    http_client: HttpClientSettings = HttpClientSettings()
 {%- endif %}
 
     @classmethod
@@ -180,6 +204,9 @@ __all__ = [
     "ConfigError",
 {%- if cookiecutter.with_server %}
     "CorsSettings",
+{%- endif %}
+{%- if cookiecutter.with_http_client %}
+    "HttpClientSettings",
 {%- endif %}
     "LoggingSettings",
 {%- if cookiecutter.with_server %}

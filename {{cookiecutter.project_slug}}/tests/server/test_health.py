@@ -77,3 +77,12 @@ async def test_lifespan_owns_resources_and_marks_shutdown(app: FastAPI) -> None:
         assert resources.settings is app.state.settings
         assert not resources.shutting_down
     assert resources.shutting_down, "after shutdown /ready must report not ready"
+{%- if cookiecutter.with_http_client %}
+
+
+async def test_lifespan_opens_and_closes_the_shared_http_session(app: FastAPI) -> None:
+    async with app.router.lifespan_context(app):
+        session = app.state.resources.http_session
+        assert not session.closed
+    assert session.closed, "shutdown closes the pooled aiohttp session"
+{%- endif %}

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+{%- if cookiecutter.with_http_client %}
+
+import aiohttp
+{%- endif %}
 
 # Imported at runtime: FastAPI reads the annotation of get_resources to inject the request.
 from starlette.requests import Request
 
 if TYPE_CHECKING:
     from ..config import Settings
+
+logger = logging.getLogger(__name__)
 
 # A readiness check returns when its dependency is usable and raises when it is not.
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -19,8 +26,16 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 @dataclass
 class Resources:
     settings: Settings
+{%- if cookiecutter.with_http_client %}
+    # The one connection pool for every outgoing HTTP client (BaseClient(session=...)).
+    http_session: aiohttp.ClientSession
+{%- endif %}
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     shutting_down: bool = False
+
+    def begin_shutdown(self) -> None:
+        self.shutting_down = True
+        logger.info("application stopping")
 
 
 def get_resources(request: Request) -> Resources:

@@ -1,0 +1,274 @@
+"""BaseClient against a real aiohttp server: decoding, errors, retries, timeouts, sessions."""
+
+import asyncio
+import hashlib
+import logging
+import time
+
+import aiohttp
+import pytest
+from pydantic import BaseModel
+
+from {{ cookiecutter.package_name }}.clients import (
+    BaseClient,
+    ClientConnectionError,
+    ClientTimeoutError,
+    HTTPStatusError,
+    ResponseDecodeError,
+    RetryPolicy,
+    UnsafeURLError,
+)
+from {{ cookiecutter.package_name }}.context import request_id_var
+
+from .conftest import FAST_RETRY, Upstream
+
+OUR_LOGGERS = "{{ cookiecutter.package_name }}."
+
+
+class TodoModel(BaseModel):
+    id: int
+    title: str
+    completed: bool
+
+
+def client_for(upstream: Upstream, **kwargs: object) -> BaseClient:
+    kwargs.setdefault("retry", FAST_RETRY)
+    return BaseClient(upstream.base_url, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_get_json_decodes_plain_json(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        data = await client.get_json("todos/1")
+    assert data == {"id": 1, "title": "write tests", "completed": True}
+
+
+async def test_get_json_validates_into_a_model(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        todo = await client.get_json("todos/1", model=TodoModel)
+        todos = await client.get_json("todos", model=list[TodoModel])
+    assert todo == TodoModel(id=1, title="write tests", completed=True)
+    assert todos == [todo]
+
+
+async def test_unexpected_body_raises_decode_error(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        with pytest.raises(ResponseDecodeError):
+            await client.get_json("not-json")
+        with pytest.raises(ResponseDecodeError):
+            await client.get_json("echo/x", model=TodoModel)
+
+
+async def test_status_error_carries_method_url_status_and_excerpt(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        with pytest.raises(HTTPStatusError) as caught:
+            await client.get_json("status/418")
+    error = caught.value
+    assert error.status == 418
+    assert error.method == "GET"
+    assert error.url.endswith("/api/status/418")
+    assert error.body_excerpt == "x" * 1024, "the body is cut to an excerpt"
+    assert upstream.calls["/api/status/418"] == 1, "4xx is never retried"
+
+
+async def test_refused_connection_maps_to_connection_error(closed_port: int) -> None:
+    async with BaseClient(f"http://127.0.0.1:{closed_port}/", retry=FAST_RETRY) as client:
+        with pytest.raises(ClientConnectionError) as caught:
+            await client.get_json("anything")
+    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectionError)
+
+
+async def test_503_503_200_succeeds_on_the_third_attempt(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        assert await client.get_json("flaky") == {"ok": True}
+    assert upstream.calls["/api/flaky"] == 3
+
+
+async def test_retries_are_bounded(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        with pytest.raises(HTTPStatusError) as caught:
+            await client.get_json("down")
+    assert caught.value.status == 503
+    assert caught.value.body_excerpt == "down for maintenance"
+    assert upstream.calls["/api/down"] == FAST_RETRY.attempts
+
+
+async def test_retry_after_is_honoured(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        assert await client.get_json("retry-after") == {"ok": True}
+    first, second = upstream.call_times
+    assert second - first >= 0.95, "waited for Retry-After: 1, not the short backoff"
+
+
+async def test_retry_after_beyond_the_limit_fails_at_once(upstream: Upstream) -> None:
+    policy = RetryPolicy(attempts=3, backoff_base=0.01, max_retry_after=0.5)
+    async with client_for(upstream, retry=policy) as client:
+        with pytest.raises(HTTPStatusError) as caught:
+            await client.get_json("retry-after")
+    assert caught.value.retry_after == 1.0
+    assert upstream.calls["/api/retry-after"] == 1
+
+
+async def test_post_is_not_retried(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        with pytest.raises(HTTPStatusError):
+            await client.post_json("down", {"x": 1})
+    assert upstream.calls["/api/down"] == 1
+
+
+async def test_post_is_retried_when_the_caller_opts_in(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        with pytest.raises(HTTPStatusError):
+            await client.post_json("down", {"x": 1}, retry=True)
+    assert upstream.calls["/api/down"] == FAST_RETRY.attempts
+
+
+async def test_hanging_upstream_times_out_within_the_budget(upstream: Upstream) -> None:
+    timeout = aiohttp.ClientTimeout(total=0.3)
+    policy = RetryPolicy(attempts=2, backoff_base=0.01, backoff_max=0.05)
+    # Worst case: every attempt runs into the timeout, plus the backoff in between.
+    budget = policy.attempts * 0.3 + policy.backoff_max
+    started = time.monotonic()
+    async with client_for(upstream, timeout=timeout, retry=policy) as client:
+        with pytest.raises(ClientTimeoutError):
+            await client.get_json("hang")
+    elapsed = time.monotonic() - started
+    assert elapsed < budget + 0.5, f"took {elapsed:.2f}s for a budget of {budget:.2f}s"
+    assert upstream.calls["/api/hang"] == 2, "timeouts of idempotent requests are retried"
+
+
+async def test_request_id_is_propagated(upstream: Upstream) -> None:
+    token = request_id_var.set("req-from-server")
+    try:
+        async with client_for(upstream) as client:
+            await client.get_json("echo/x")
+    finally:
+        request_id_var.reset(token)
+    assert upstream.seen_headers[-1]["X-Request-ID"] == "req-from-server"
+
+
+async def test_credential_headers_are_redacted_in_logs(
+    upstream: Upstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = {"Authorization": "Bearer top-secret", "X-Api-Key": "key-123", "Accept": "a/b"}
+    async with BaseClient(upstream.base_url, headers=headers, retry=FAST_RETRY) as client:
+        with caplog.at_level(logging.DEBUG), pytest.raises(HTTPStatusError) as caught:
+            await client.get_json("status/500", params={"access_token": "tok-9"})
+    # Only our own records: the test server's access log is not the client's business.
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith(OUR_LOGGERS)]
+    logged = "\n".join(ours) + str(caught.value)
+    for secret in ("top-secret", "key-123", "tok-9"):
+        assert secret not in logged, secret
+    assert "access_token=%5Bredacted%5D" in logged
+    assert "'Accept': 'a/b'" in logged, "ordinary headers are still logged"
+    assert upstream.seen_headers[-1]["Authorization"] == "Bearer top-secret", "sent unmasked"
+
+
+async def test_url_credentials_are_stripped_from_errors(upstream: Upstream) -> None:
+    base = upstream.base_url.replace("http://", "http://alice:hunter2@")
+    async with BaseClient(base, retry=FAST_RETRY) as client:
+        with pytest.raises(HTTPStatusError) as caught:
+            await client.get_json("status/500")
+    assert "hunter2" not in str(caught.value)
+    assert "alice" not in caught.value.url
+    assert upstream.seen_headers[-1]["Authorization"].startswith("Basic "), "still sent"
+
+
+async def test_stream_yields_bounded_chunks(upstream: Upstream) -> None:
+    size = 1_000_003
+    digest = hashlib.sha256()
+    received = 0
+    async with client_for(upstream) as client:
+        async for chunk in client.iter_bytes("data", params={"size": str(size)}, chunk_size=65536):
+            assert 0 < len(chunk) <= 65536
+            digest.update(chunk)
+            received += len(chunk)
+    expected = hashlib.sha256()
+    for offset in range(0, size, 100_000):
+        expected.update(bytes([offset % 251]) * min(100_000, size - offset))
+    assert received == size
+    assert digest.hexdigest() == expected.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("todos/1", "/api/todos/1"),
+        ("/todos/1", "/api/todos/1"),
+        ("todos//1", "/api/todos/1"),
+        ("echo/a%20b", "/api/echo/a%20b"),
+    ],
+)
+def test_paths_join_below_the_base(path: str, expected: str) -> None:
+    client = BaseClient("http://upstream.test/api")
+    assert client.url_for(path).raw_path == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../admin", "todos/../../admin", "%2e%2e/admin", "a/%2E%2E/b", "./x", "javascript:alert(1)"],
+)
+def test_paths_cannot_escape_the_base(path: str) -> None:
+    client = BaseClient("http://upstream.test/api/")
+    with pytest.raises(UnsafeURLError):
+        client.url_for(path)
+
+
+def test_absolute_urls_need_explicit_permission() -> None:
+    with pytest.raises(UnsafeURLError):
+        BaseClient("http://upstream.test/api/").url_for("http://elsewhere.test/x")
+    permissive = BaseClient("http://upstream.test/api/", allow_absolute_urls=True)
+    assert str(permissive.url_for("https://elsewhere.test/x")) == "https://elsewhere.test/x"
+    with pytest.raises(UnsafeURLError):
+        permissive.url_for("ftp://elsewhere.test/x")
+
+
+@pytest.mark.parametrize("base", ["upstream.test/api", "ftp://upstream.test/", "/relative"])
+def test_base_url_must_be_absolute_http(base: str) -> None:
+    with pytest.raises(UnsafeURLError):
+        BaseClient(base)
+
+
+async def test_owned_session_is_closed_by_async_with(upstream: Upstream) -> None:
+    client = client_for(upstream)
+    async with client:
+        await client.get_json("todos/1")
+        while_open = client.has_open_session
+    after_exit = client.has_open_session
+    assert (while_open, after_exit) == (True, False)
+    await client.close()  # closing twice is fine
+
+
+async def test_borrowed_session_is_left_open(upstream: Upstream) -> None:
+    async with aiohttp.ClientSession() as shared:
+        async with BaseClient(upstream.base_url, session=shared) as client:
+            await client.get_json("todos/1")
+        assert not shared.closed, "the lifespan, not the client, closes a shared session"
+
+
+def test_one_client_serves_consecutive_event_loops(upstream_in_thread: str) -> None:
+    client = BaseClient(upstream_in_thread, retry=FAST_RETRY)
+
+    async def use() -> object:
+        async with client:
+            return await client.get_json("todos/1")
+
+    assert asyncio.run(use()) == asyncio.run(use())
+    assert not client.has_open_session
+
+
+def test_session_is_never_reused_from_another_loop(upstream_in_thread: str) -> None:
+    client = BaseClient(upstream_in_thread, retry=FAST_RETRY)
+    first_loop = asyncio.new_event_loop()
+    try:
+        first_loop.run_until_complete(client.get_json("todos/1"))
+        with pytest.raises(RuntimeError, match="another event loop"):
+            asyncio.run(client.get_json("todos/1"))
+        first_loop.run_until_complete(client.close())
+    finally:
+        first_loop.close()
+
+    async def fetch_then_close() -> object:
+        async with client:
+            return await client.get_json("todos/1")
+
+    assert asyncio.run(fetch_then_close()) == {"id": 1, "title": "write tests", "completed": True}

@@ -1,13 +1,15 @@
 """Trim the features the user declined, driven by ONE declarative manifest.
 
-The hook only deletes files and directories inside the generated project. It runs no
-commands, uses no network, clock, randomness or environment, so `cruft update` can re-run it
-on two temporary renders and get byte-identical trees.
+The hook only deletes files and directories inside the generated project (and, under plain
+cookiecutter only, writes `.cruft.json`). It runs no commands, uses no network, clock,
+randomness or environment, so `cruft update` can re-run it on two temporary renders and get
+byte-identical trees.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -121,11 +123,84 @@ def prune_empty_parents(root: Path, directory: Path) -> None:
         directory = directory.parent
 
 
+# cookiecutter's repository abbreviations; cruft needs a URL that git can clone.
+ABBREVIATIONS = (
+    ("gh:", "https://github.com/"),
+    ("gl:", "https://gitlab.com/"),
+    ("bb:", "https://bitbucket.org/"),
+)
+SHA_RE = re.compile(r"[0-9a-f]{40}")
+
+
+def cruft_state(answers: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The `.cruft.json` that `cruft create` would have written, or None.
+
+    Only for plain cookiecutter: cruft passes `_commit` (and writes the file itself), while
+    cookiecutter passes `_repo_dir`. The commit is read from the template checkout's git files;
+    without it (a zip download, a relative local path) `cruft update` could not work anyway.
+    """
+    if "_commit" in answers or "_repo_dir" not in answers:
+        return None
+    template = str(answers.get("_template", ""))
+    for short, url in ABBREVIATIONS:
+        if template.startswith(short):
+            template = url + template[len(short) :]
+    repo_dir = Path(str(answers["_repo_dir"]))
+    if not repo_dir.is_absolute():
+        return None
+    if not re.match(r"^[a-z][a-z0-9+.-]*://|^git@", template):
+        template = str(repo_dir)
+    commit = head_commit(repo_dir)
+    if commit is None:
+        return None
+    context = {k: v for k, v in answers.items() if not k.startswith("_") or k == "__prompts__"}
+    context.update(_template=template, _commit=commit)
+    return {
+        "template": template,
+        "commit": commit,
+        "checkout": answers.get("_checkout"),
+        "context": {"cookiecutter": context},
+        "directory": None,
+    }
+
+
+def head_commit(repo_dir: Path) -> str | None:
+    """The commit checked out in `repo_dir`, read from git's files (no git command runs)."""
+    git = repo_dir / ".git"
+    if git.is_file():  # a worktree or submodule: "gitdir: <path>"
+        git = (repo_dir / git.read_text().removeprefix("gitdir:").strip()).resolve()
+    try:
+        head = (git / "HEAD").read_text().strip()
+    except OSError:
+        return None
+    if SHA_RE.fullmatch(head):
+        return head
+    ref = head.removeprefix("ref:").strip()
+    common = git
+    if (git / "commondir").is_file():
+        common = (git / (git / "commondir").read_text().strip()).resolve()
+    for base in (git, common):
+        if (base / ref).is_file():
+            return (base / ref).read_text().strip()
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text().splitlines():
+            sha, _, name = line.partition(" ")
+            if name == ref and SHA_RE.fullmatch(sha):
+                return sha
+    return None
+
+
 def main(answers: Mapping[str, Any], root: Path) -> int:
     plan = make_plan(answers)
     for note in plan.notes:
         print(note)
     delete(root, plan.remove)
+    state = cruft_state(answers)
+    if state is not None:
+        # Same layout as cruft's own file, so `cruft update` works on this project later.
+        text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+        (root / ".cruft.json").write_text(text, encoding="utf-8")
     return 0
 
 

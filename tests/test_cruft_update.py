@@ -1,0 +1,279 @@
+"""`cruft update` brings template changes into edited projects without conflicts.
+
+Each test builds its own template git repository: commit v1 = the template as it is now,
+commit v2 = v1 plus typical template improvements. Projects are created at v1, edited the
+way users edit them, committed, and updated to v2.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import DEFAULTS, TEMPLATE_ROOT, project_env, uv_binary
+
+pytestmark = pytest.mark.slow
+
+TOGGLES = [name for name, value in DEFAULTS.items() if isinstance(value, bool)]
+COVERING_SET: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "all-off": {**dict.fromkeys(TOGGLES, False), "ci": "none"},
+    **{f"no-{name.removeprefix('with_')}": {name: False} for name in TOGGLES},
+    "ci-none": {"ci": "none"},
+}
+CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+
+
+def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**project_env(), **GIT_ENV}
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def cruft(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run(sys.executable, "-m", "cruft", *args, cwd=cwd, check=check)
+
+
+def commit_all(repo: Path, message: str) -> str:
+    run("git", "add", "-A", cwd=repo)
+    run("git", "commit", "--quiet", "--no-verify", "-m", message, cwd=repo)
+    return run("git", "rev-parse", "HEAD", cwd=repo).stdout.strip()
+
+
+@dataclass
+class TemplateRepo:
+    path: Path
+    v1: str
+    v2: str = ""
+
+    def improve(self) -> None:
+        """Commit v2: the kind of change a template release brings."""
+        slug_dir = self.path / "{{cookiecutter.project_slug}}"
+        readme = slug_dir / "README.md"
+        text = readme.read_text()
+        readme.write_text(
+            text.replace("\n```sh\n", "\n> Generated from ant31box-template.\n\n```sh\n", 1)
+        )
+        context = slug_dir / "src" / "{{cookiecutter.package_name}}" / "context.py"
+        context.write_text(
+            context.read_text() + "\n# Template v2: request context helpers live here.\n"
+        )
+        (slug_dir / "UPGRADING.md").write_text("# Upgrading\n\nRun `make update-template`.\n")
+        pyproject = slug_dir / "pyproject.toml"
+        pyproject.write_text(
+            pyproject.read_text().replace(
+                '"--import-mode=importlib"]', '"--import-mode=importlib", "--durations=5"]'
+            )
+        )
+        self.v2 = commit_all(self.path, "v2")
+
+
+def template_files() -> list[str]:
+    listed = run("git", "ls-files", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE_ROOT)
+    return [name for name in listed.stdout.splitlines() if (TEMPLATE_ROOT / name).is_file()]
+
+
+@pytest.fixture
+def template_repo(tmp_path: Path) -> TemplateRepo:
+    path = tmp_path / "template"
+    for name in template_files():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TEMPLATE_ROOT / name, target)
+    run("git", "init", "--quiet", "--initial-branch=main", cwd=path)
+    return TemplateRepo(path=path, v1=commit_all(path, "v1"))
+
+
+def cruft_create(template: TemplateRepo, out: Path, answers: dict[str, Any]) -> Path:
+    cruft(
+        "create",
+        str(template.path),
+        "--checkout",
+        template.v1,
+        "--no-input",
+        "--output-dir",
+        str(out),
+        "--extra-context",
+        json.dumps(answers),
+        cwd=out.parent,
+    )
+    project = out / "my-service"
+    run("git", "init", "--quiet", "--initial-branch=main", cwd=project)
+    commit_all(project, "generated")
+    return project
+
+
+def package_dir(project: Path) -> Path:
+    return project / "src" / "my_service"
+
+
+def edit_like_a_user(project: Path) -> None:
+    """Add a module, change a setting default, add a dependency — then commit."""
+    package = package_dir(project)
+    target = (
+        package / "server" / "orders.py" if (package / "server").is_dir() else package / "orders.py"
+    )
+    target.write_text('"""Orders, added by the service author."""\n')
+    config = package / "config.py"
+    config.write_text(
+        config.read_text().replace(
+            'level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"',
+            'level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"',
+        )
+    )
+    example = project / "config.example.yaml"
+    example.write_text(example.read_text().replace("  level: INFO ", "  level: WARNING ", 1))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "dependencies = [\n", 'dependencies = [\n    "orjson>=3.10",\n', 1
+        )
+    )
+    commit_all(project, "user edits")
+
+
+def files_of(project: Path) -> set[str]:
+    return {
+        str(p.relative_to(project))
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+
+
+def assert_clean_merge(project: Path) -> None:
+    unmerged = run("git", "diff", "--name-only", "--diff-filter=U", cwd=project).stdout.split()
+    assert unmerged == []
+    assert not list(project.rglob("*.rej")), "no rejected hunks"
+    for name in files_of(project):
+        text = (project / name).read_text(errors="replace")
+        assert not any(line.startswith(CONFLICT_MARKERS) for line in text.splitlines()), name
+
+
+@pytest.mark.parametrize("answers", COVERING_SET.values(), ids=COVERING_SET)
+def test_update_merges_template_changes_into_edited_projects(
+    template_repo: TemplateRepo, tmp_path: Path, answers: dict[str, Any]
+) -> None:
+    project = cruft_create(template_repo, tmp_path / "out", answers)
+    before = files_of(project)
+    edit_like_a_user(project)
+    template_repo.improve()
+
+    cruft("update", "--skip-apply-ask", "--project-dir", str(project), cwd=project)
+
+    assert_clean_merge(project)
+    after = files_of(project)
+    added = after - before
+    assert added <= {"UPGRADING.md", "src/my_service/orders.py", "src/my_service/server/orders.py"}
+    assert "UPGRADING.md" in added
+    assert before - after == set(), "nothing the project had is lost; trimmed files stay trimmed"
+    assert "Generated from ant31box-template" in (project / "README.md").read_text()
+    assert "--durations=5" in (project / "pyproject.toml").read_text()
+    assert '"orjson>=3.10"' in (project / "pyproject.toml").read_text(), "user dependency kept"
+    assert '= "WARNING"' in (package_dir(project) / "config.py").read_text(), "user setting kept"
+    assert json.loads((project / ".cruft.json").read_text())["commit"] == template_repo.v2
+    commit_all(project, "update")
+    assert cruft("check", cwd=project, check=False).returncode == 0
+
+
+def test_turning_a_feature_off_and_on_removes_and_restores_its_files(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    metrics = package_dir(project) / "server" / "metrics.py"
+    full = files_of(project)
+    assert metrics.is_file()
+
+    cruft(
+        "update",
+        "--skip-apply-ask",
+        "--variables-to-update",
+        '{"with_metrics": false}',
+        cwd=project,
+    )
+    assert_clean_merge(project)
+    assert not metrics.exists()
+    assert full - files_of(project) == {
+        "src/my_service/server/metrics.py",
+        "tests/server/test_metrics.py",
+    }
+    assert "prometheus" not in (project / "pyproject.toml").read_text()
+    commit_all(project, "metrics off")
+
+    cruft(
+        "update", "--skip-apply-ask", "--variables-to-update", '{"with_metrics": true}', cwd=project
+    )
+    assert_clean_merge(project)
+    assert files_of(project) == full
+    assert "prometheus" in (project / "pyproject.toml").read_text()
+
+
+def test_plain_cookiecutter_project_can_be_updated_with_cruft(
+    template_repo: TemplateRepo, tmp_path: Path, cookiecutter_config: Path
+) -> None:
+    out = tmp_path / "out"
+    run(
+        sys.executable,
+        "-m",
+        "cookiecutter",
+        "--no-input",
+        "--config-file",
+        str(cookiecutter_config),
+        "--output-dir",
+        str(out),
+        str(template_repo.path),
+        cwd=tmp_path,
+    )
+    project = out / "my-service"
+    state = json.loads((project / ".cruft.json").read_text())
+    assert state["commit"] == template_repo.v1
+    assert state["template"] == str(template_repo.path)
+    run("git", "init", "--quiet", "--initial-branch=main", cwd=project)
+    commit_all(project, "generated")
+    template_repo.improve()
+
+    cruft("update", "--skip-apply-ask", cwd=project)
+    assert_clean_merge(project)
+    assert (project / "UPGRADING.md").is_file()
+    assert json.loads((project / ".cruft.json").read_text())["commit"] == template_repo.v2
+
+
+def test_cruft_create_has_its_own_cruft_file_not_the_hooks(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """Under cruft the hook must not write .cruft.json (cruft writes it, with the checkout)."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    state = json.loads((project / ".cruft.json").read_text())
+    assert state["checkout"] == template_repo.v1, "written by cruft create, not by the hook"
+
+
+def test_make_update_template_refuses_dirty_trees_and_updates_clean_ones(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    edit_like_a_user(project)
+    template_repo.improve()
+
+    (project / "scratch.txt").write_text("uncommitted\n")
+    dirty = run("make", f"UV={uv_binary()}", "update-template", cwd=project, check=False)
+    assert dirty.returncode != 0
+    assert "working tree is not clean" in dirty.stderr
+    (project / "scratch.txt").unlink()
+
+    result = run("make", f"UV={uv_binary()}", "update-template", cwd=project, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_clean_merge(project)
+    assert (project / "UPGRADING.md").is_file()
+    assert '"orjson>=3.10"' in (project / "pyproject.toml").read_text()

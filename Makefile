@@ -18,7 +18,7 @@ export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
-.PHONY: help install test test-fast demo lint fmt clean
+.PHONY: help install test test-fast matrix demo lint fmt clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ install: .venv/.synced ## Create .venv with the pinned dev tools
 
 test: install ## Run the template's test suite (renders, installs and checks generated projects)
 	$(UV) run --no-sync pytest -n auto
+
+matrix: install ## Every answer combination rendered and linted, a covering set fully tested
+	$(UV) run --no-sync pytest -n auto -q -m "render_matrix or full_matrix"
 
 test-fast: install ## Only the tests that do not install a rendered project
 	$(UV) run --no-sync pytest -n auto -m "not slow"

@@ -61,6 +61,27 @@ def render(tmp_path: Path, cookiecutter_config: Path) -> Render:
     return _render
 
 
+MATRIX_TIERS = (
+    ("combinations_rendered_clean", "test_combination_renders_clean"),
+    ("combinations_fully_tested", "test_combination_passes_full_checks"),
+)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """End with `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K`."""
+    reports = [
+        report
+        for outcome in ("passed", "failed", "error")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "call") == "call" or outcome == "error"
+    ]
+    for figure, test_name in MATRIX_TIERS:
+        ran = {r.nodeid: r.outcome for r in reports if f"::{test_name}[" in r.nodeid}
+        if ran:
+            passed = sum(outcome == "passed" for outcome in ran.values())
+            terminalreporter.write_line(f"{figure}: {passed}/{len(ran)}")
+
+
 def project_env() -> dict[str, str]:
     """Environment for commands run inside a rendered project: shared uv cache, no downloads."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}

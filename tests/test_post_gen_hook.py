@@ -104,3 +104,37 @@ def test_rendered_server_off_project_has_no_trace_of_the_server(render: Render) 
     text = "\n".join(p.read_text() for p in files)
     for word in ("fastapi", "uvicorn", "prometheus", "server import"):
         assert word not in text.lower(), word
+
+
+def expand(project: Path, paths: tuple[str, ...]) -> set[str]:
+    """Every file under the given project-relative paths."""
+    files: set[str] = set()
+    for relative in paths:
+        target = project / relative
+        if target.is_dir():
+            files |= {str(p.relative_to(project)) for p in target.rglob("*") if p.is_file()}
+        elif target.is_file():
+            files.add(relative)
+    return files
+
+
+def project_files(project: Path) -> set[str]:
+    return {
+        str(p.relative_to(project))
+        for p in project.rglob("*")
+        if p.is_file() and p.name != ".cruft.json"
+    }
+
+
+@pytest.mark.parametrize("feature", [f.answer for f in post_gen.MANIFEST])
+def test_switching_a_feature_off_removes_exactly_its_manifest_paths(
+    render: Render, tmp_path: Path, feature: str
+) -> None:
+    """The manifest is the whole truth: no file disappears that it does not name, and back."""
+    value = next(f.value for f in post_gen.MANIFEST if f.answer == feature)
+    off_value: object = False if value is True else "none"
+    full = render(output_dir=tmp_path / "full")
+    trimmed = render(output_dir=tmp_path / "trimmed", **{feature: off_value})
+    plan = post_gen.make_plan({**DEFAULTS, "package_name": "my_service", feature: off_value})
+    assert project_files(full) - project_files(trimmed) == expand(full, plan.remove)
+    assert project_files(trimmed) <= project_files(full)

@@ -135,6 +135,7 @@ def test_switching_a_feature_off_removes_exactly_its_manifest_paths(
     off_value: object = False if value is True else "none"
     full = render(output_dir=tmp_path / "full")
     trimmed = render(output_dir=tmp_path / "trimmed", **{feature: off_value})
-    plan = post_gen.make_plan({**DEFAULTS, "package_name": "my_service", feature: off_value})
+    defaults = {k: v[0] if isinstance(v, list) else v for k, v in DEFAULTS.items()}
+    plan = post_gen.make_plan({**defaults, "package_name": "my_service", feature: off_value})
     assert project_files(full) - project_files(trimmed) == expand(full, plan.remove)
     assert project_files(trimmed) <= project_files(full)

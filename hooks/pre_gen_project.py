@@ -67,6 +67,11 @@ VERSION_RE = re.compile(
 )
 # Free text lands in one-line fields (pyproject `description`, author name): no control chars.
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# cookiecutter renders non-interactive answers (and cruft re-renders the stored ones on every
+# update) as Jinja: an answer holding these would be evaluated instead of kept as text.
+# Spelled with chr(): cookiecutter renders this file with Jinja before running it.
+_LB, _RB = chr(123), chr(125)
+JINJA_DELIMITERS = (_LB * 2, _RB * 2, _LB + "%", "%" + _RB, _LB + "#", "#" + _RB)
 
 
 def check_slug(value: str) -> str | None:
@@ -112,6 +117,8 @@ def check_single_line(value: str) -> str | None:
         return "must not be empty"
     if CONTROL_RE.search(value):
         return "must be a single line without control characters"
+    if any(delimiter in value for delimiter in JINJA_DELIMITERS):
+        return "must not contain Jinja delimiters (" + " ".join(JINJA_DELIMITERS) + ")"
     return None
 
 

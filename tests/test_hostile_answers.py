@@ -1,0 +1,84 @@
+"""Property test: any free-text answer is refused with one clear line, or kept as inert text."""
+
+import tomllib
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from .conftest import Render, load_hook
+
+pre_gen = load_hook("pre_gen_project")
+
+INJECTIONS = [
+    '"; import os; os.system("touch PWNED") #',
+    "'''); open('PWNED', 'w'); ('''",
+    '"""); open("PWNED", "w"); ("""',
+    '" \n[tool.evil]\nx = "',
+    "$(touch PWNED) `touch PWNED`",
+    '\\u0022 \\" \\\\ \\n',
+    "</script><script>alert(1)</script>",
+]
+# Quotes, backslashes, control characters, unicode from several planes, and injection snippets.
+hostile_text = st.one_of(
+    st.sampled_from(INJECTIONS),
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from(list("\"'\\`$;#[]{}=\n\r\t\x00")),
+            st.characters(codec="utf-8", exclude_categories=("Cs",)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.builds(lambda a, b: a + b, st.sampled_from(INJECTIONS), st.text(max_size=10)),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(field=st.sampled_from(["description", "author_name"]), text=hostile_text)
+def test_free_text_is_refused_clearly_or_kept_verbatim(
+    render: Render,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    text: str,
+) -> None:
+    # cookiecutter itself evaluates Jinja in non-interactive answers; the hook refuses those
+    # delimiters for interactive ones (tested in test_pre_gen_hook.py).
+    assume(not any(d in text for d in ("{{", "{%", "{#")))
+    workdir = tmp_path_factory.mktemp("hostile")
+    monkeypatch.chdir(workdir)
+    problem = pre_gen.first_error({**BASE_ANSWERS, field: text})
+    try:
+        project = render(output_dir=workdir / "out", **{field: text})
+    except FailedHookException:
+        assert problem is not None, "refused by the hook for a reason it can state"
+        assert "\n" not in problem
+        assert problem.startswith(f"ERROR: {field}=")
+        return
+    assert problem is None
+    assert not list(workdir.rglob("PWNED")), "nothing from the answers is executed"
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    if field == "description":
+        assert pyproject["project"]["description"] == text
+        assert text in (project / "README.md").read_text(encoding="utf-8")
+    else:
+        assert pyproject["project"]["authors"][0]["name"] == text
+        assert text in (project / "LICENSE").read_text(encoding="utf-8")
+
+
+BASE_ANSWERS = {
+    "project_name": "My Service",
+    "project_slug": "my-service",
+    "package_name": "my_service",
+    "description": "A service.",
+    "author_name": "Jane Doe",
+    "author_email": "jane@example.com",
+    "version": "0.1.0",
+    "python_version": "3.11",
+}

@@ -49,6 +49,13 @@ MANIFEST: tuple[Feature, ...] = (
         ),
     ),
     Feature(
+        answer="with_files",
+        paths=(
+            "src/{package}/files",
+            "tests/files",
+        ),
+    ),
+    Feature(
         answer="with_metrics",
         requires=(("with_server",),),
         paths=(

@@ -62,6 +62,11 @@ def test_http_client_off_removes_only_the_clients() -> None:
     assert plan.notes == ()
 
 
+def test_files_off_removes_only_the_file_helpers() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_files": False})
+    assert plan.remove == ("src/svc/files", "tests/files")
+
+
 def test_metrics_off_removes_only_metrics() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_metrics": False})
     assert plan.remove == ("src/svc/server/metrics.py", "tests/server/test_metrics.py")

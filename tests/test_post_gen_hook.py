@@ -11,6 +11,7 @@ post_gen = load_hook("post_gen_project")
 ALL_ON = {
     "package_name": "svc",
     **{name: True for name in DEFAULTS if name.startswith("with_")},
+    "ci": "github",
 }
 
 
@@ -47,13 +48,38 @@ def test_all_on_removes_nothing() -> None:
 
 def test_server_off_removes_the_server_and_what_needs_it() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_server": False})
-    assert plan.remove == ("src/svc/server", "tests/server")
-    assert plan.notes == ("with_metrics: trimmed because it needs with_server",)
+    assert plan.remove == (
+        "src/svc/server",
+        "tests/server",
+        "docs/guides/add-an-endpoint.md",
+        "deploy/k8s",
+        "docs/guides/deploy-to-kubernetes.md",
+    )
+    assert plan.notes == (
+        "with_metrics: trimmed because it needs with_server",
+        "with_kubernetes: trimmed because it needs with_server",
+    )
 
 
 def test_declined_dependent_feature_is_trimmed_silently() -> None:
-    plan = post_gen.make_plan({**ALL_ON, "with_server": False, "with_metrics": False})
+    answers = {**ALL_ON, "with_server": False, "with_metrics": False, "with_kubernetes": False}
+    assert post_gen.make_plan(answers).notes == ()
+
+
+def test_docker_off_removes_the_image_and_compose_files() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_docker": False})
+    assert plan == post_gen.Plan(remove=("Dockerfile", ".dockerignore", "compose.yaml"), notes=())
+
+
+def test_kubernetes_off_removes_the_manifests_and_their_guide() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_kubernetes": False})
+    assert plan.remove == ("deploy/k8s", "docs/guides/deploy-to-kubernetes.md")
     assert plan.notes == ()
+
+
+def test_ci_none_removes_the_github_directory() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "ci": "none"})
+    assert plan == post_gen.Plan(remove=(".github",), notes=())
 
 
 def test_metrics_off_removes_only_metrics() -> None:
@@ -96,3 +122,25 @@ def test_rendered_server_off_project_has_no_trace_of_the_server(render: Render) 
     text = "\n".join(p.read_text() for p in project.rglob("*") if p.is_file())
     for word in ("fastapi", "uvicorn", "prometheus", "server import"):
         assert word not in text.lower(), word
+
+
+def test_rendered_shipping_toggles_off_leave_no_trace(render: Render) -> None:
+    """No files, README sections, Makefile targets or mentions of Docker, Kubernetes or CI."""
+    project = render(with_docker=False, with_kubernetes=False, ci="none")
+    for name in ("Dockerfile", ".dockerignore", "compose.yaml", "deploy", ".github"):
+        assert not (project / name).exists(), name
+    assert not (project / "docs" / "guides" / "deploy-to-kubernetes.md").exists()
+    assert "\nimage:" not in (project / "Makefile").read_text()
+    text = "\n".join(p.read_text() for p in project.rglob("*") if p.is_file()).lower()
+    words = ("docker", "compose", "kubernetes", "k8s", "kubectl", "github", "dependabot", "minio")
+    for word in words:
+        assert word not in text, word
+
+
+def test_rendered_cli_only_project_keeps_a_cli_image(render: Render) -> None:
+    project = render(with_server=False)
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "HEALTHCHECK" not in dockerfile
+    assert "EXPOSE" not in dockerfile
+    assert not (project / "deploy").exists()
+    assert not (project / "docs" / "guides" / "add-an-endpoint.md").exists()

@@ -1,4 +1,4 @@
-"""The rendered service, running for real: API docs in headless Chromium, probes, HEALTHCHECK.
+"""The rendered service, installed and running: API docs in Chromium, probes, HEALTHCHECK, hooks.
 
 Chromium may reach 127.0.0.1 only (every other host name resolves to nothing and any proxied
 request goes to a closed port), so the docs page renders its operations only when its assets are
@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
-from .conftest import TEMPLATE_ROOT, project_env, run_make
+from .conftest import TEMPLATE_ROOT, project_env, run_make, uv_binary
 
 pytestmark = pytest.mark.slow
 
@@ -209,3 +210,23 @@ def test_probes_and_healthcheck_work_on_the_running_service(
     down = subprocess.run(healthcheck, env=env, capture_output=True, timeout=30, check=False)
     assert up.returncode == 0, up.stderr
     assert down.returncode != 0, "the probe fails once the server is gone"
+
+
+def test_pre_commit_hooks_pass_on_the_fresh_project(installed: Path, tmp_path: Path) -> None:
+    """The local hooks run ruff and mypy through uv on a new repository and change nothing."""
+    env = {**project_env(), "PRE_COMMIT_HOME": str(tmp_path / "pre-commit")}
+    env["PATH"] = f"{Path(uv_binary()).parent}{os.pathsep}{env['PATH']}"
+    for command in (["git", "init", "-q"], ["git", "add", "--all"]):
+        subprocess.run(command, cwd=installed, env=env, check=True, timeout=60)
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("pre-commit")), "run", "--all-files"],
+        cwd=installed,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    for hook in ("ruff check", "ruff format", "mypy --strict"):
+        assert re.search(rf"^{re.escape(hook)}\.+Passed$", result.stdout, re.M), hook

@@ -528,7 +528,10 @@ def test_template_update_runs_weekly_and_opens_a_pull_request(projects: dict[str
 
 
 def test_pre_commit_runs_the_locked_tools_through_uv(projects: dict[str, Path]) -> None:
-    config = load_yaml(projects["defaults"] / ".pre-commit-config.yaml")
+    path = projects["defaults"] / ".pre-commit-config.yaml"
+    result = run(BIN / "pre-commit", "validate-config", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = load_yaml(path)
     (repo,) = config["repos"]
     assert repo["repo"] == "local"
     hooks = {hook["id"]: hook for hook in repo["hooks"]}

@@ -144,3 +144,6 @@ def test_rendered_cli_only_project_keeps_a_cli_image(render: Render) -> None:
     assert "EXPOSE" not in dockerfile
     assert not (project / "deploy").exists()
     assert not (project / "docs" / "guides" / "add-an-endpoint.md").exists()
+    text = "\n".join(p.read_text() for p in project.rglob("*") if p.is_file()).lower()
+    for word in ("kubernetes", "k8s", "kubectl", "create_app", "/health"):
+        assert word not in text, word

@@ -282,9 +282,18 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
         s3_keys = {key for key in app["environment"] if key.startswith(f"{prefix}S3__")}
         assert s3_keys == {
             f"{prefix}S3__{key}"
-            for key in ("ENDPOINT_URL", "BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
+            for key in (
+                "ENABLED",
+                "ENDPOINT_URL",
+                "ADDRESSING_STYLE",
+                "REGION",
+                "BUCKET",
+                "ACCESS_KEY_ID",
+                "SECRET_ACCESS_KEY",
+            )
         }
         assert app["environment"][f"{prefix}S3__ENDPOINT_URL"] == "http://minio:9000"
+        assert app["environment"][f"{prefix}S3__ADDRESSING_STYLE"] == "path", "MinIO needs it"
     else:
         assert set(services) == {"app"}
         assert "minio" not in (project / "compose.yaml").read_text().lower()

@@ -39,6 +39,7 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(
             "src/{package}/server",
             "tests/server",
+            "docs/guides/add-an-endpoint.md",
         ),
     ),
     Feature(
@@ -62,6 +63,29 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/server/metrics.py",
             "tests/server/test_metrics.py",
         ),
+    ),
+    # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.
+    Feature(
+        answer="with_docker",
+        paths=(
+            "Dockerfile",
+            ".dockerignore",
+            "compose.yaml",
+        ),
+    ),
+    # The manifests run the HTTP server and probe /health and /ready.
+    Feature(
+        answer="with_kubernetes",
+        requires=(("with_server",),),
+        paths=(
+            "deploy/k8s",
+            "docs/guides/deploy-to-kubernetes.md",
+        ),
+    ),
+    Feature(
+        answer="ci",
+        value="github",
+        paths=(".github",),
     ),
 )
 

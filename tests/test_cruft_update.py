@@ -277,3 +277,35 @@ def test_make_update_template_refuses_dirty_trees_and_updates_clean_ones(
     assert_clean_merge(project)
     assert (project / "UPGRADING.md").is_file()
     assert '"orjson>=3.10"' in (project / "pyproject.toml").read_text()
+
+
+def test_pre_commit_rejects_update_leftovers(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    """The generated pre-commit hooks refuse conflict markers and .rej/.orig files."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    (project / "merged.py").write_text(
+        "x = 1\n<<<<<<< ours\ny = 2\n=======\ny = 3\n>>>>>>> theirs\n"
+    )
+    (project / "config.py.rej").write_text("@@ -1 +1 @@\n")
+    (project / "clean.py").write_text("z = 1\n")
+    run("git", "add", "-A", cwd=project)
+    pre_commit = str(Path(sys.executable).with_name("pre-commit"))
+
+    def hook(name: str, path: str) -> int:
+        env_home = tmp_path / "pre-commit-home"
+        result = run(
+            "env",
+            f"PRE_COMMIT_HOME={env_home}",
+            pre_commit,
+            "run",
+            name,
+            "--files",
+            path,
+            cwd=project,
+            check=False,
+        )
+        return result.returncode
+
+    assert hook("no-conflict-markers", "merged.py") != 0
+    assert hook("no-conflict-markers", "clean.py") == 0
+    assert hook("no-rejected-hunks", "config.py.rej") != 0
+    assert hook("no-rejected-hunks", "clean.py") == 0

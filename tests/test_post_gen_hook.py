@@ -11,6 +11,7 @@ post_gen = load_hook("post_gen_project")
 ALL_ON = {
     "package_name": "svc",
     **{name: True for name in DEFAULTS if name.startswith("with_")},
+    "ci": "github",
 }
 
 
@@ -47,12 +48,32 @@ def test_all_on_removes_nothing() -> None:
 
 def test_server_off_removes_the_server_and_what_needs_it() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_server": False})
-    assert plan.remove == ("src/svc/server", "tests/server")
-    assert plan.notes == ("with_metrics: trimmed because it needs with_server",)
+    assert plan.remove == (
+        "src/svc/server",
+        "tests/server",
+        "docs/guides/add-an-endpoint.md",
+        "deploy/k8s",
+        "docs/guides/deploy-to-kubernetes.md",
+    )
+    assert plan.notes == (
+        "with_metrics: trimmed because it needs with_server",
+        "with_kubernetes: trimmed because it needs with_server",
+    )
 
 
 def test_declined_dependent_feature_is_trimmed_silently() -> None:
-    plan = post_gen.make_plan({**ALL_ON, "with_server": False, "with_metrics": False})
+    answers = {**ALL_ON, "with_server": False, "with_metrics": False, "with_kubernetes": False}
+    assert post_gen.make_plan(answers).notes == ()
+
+
+def test_docker_off_removes_the_image_and_compose_files() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_docker": False})
+    assert plan == post_gen.Plan(remove=("Dockerfile", ".dockerignore", "compose.yaml"), notes=())
+
+
+def test_kubernetes_off_removes_the_manifests_and_their_guide() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_kubernetes": False})
+    assert plan.remove == ("deploy/k8s", "docs/guides/deploy-to-kubernetes.md")
     assert plan.notes == ()
 
 
@@ -65,6 +86,11 @@ def test_http_client_off_removes_only_the_clients() -> None:
 def test_files_off_removes_only_the_file_helpers() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_files": False})
     assert plan.remove == ("src/svc/files", "tests/files")
+
+
+def test_ci_none_removes_the_github_directory() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "ci": "none"})
+    assert plan == post_gen.Plan(remove=(".github",), notes=())
 
 
 def test_metrics_off_removes_only_metrics() -> None:
@@ -144,3 +170,32 @@ def test_switching_a_feature_off_removes_exactly_its_manifest_paths(
     plan = post_gen.make_plan({**defaults, "package_name": "my_service", feature: off_value})
     assert project_files(full) - project_files(trimmed) == expand(full, plan.remove)
     assert project_files(trimmed) <= project_files(full)
+
+
+def test_rendered_shipping_toggles_off_leave_no_trace(render: Render) -> None:
+    """No files, README sections, Makefile targets or mentions of Docker, Kubernetes or CI."""
+    project = render(with_docker=False, with_kubernetes=False, ci="none")
+    for name in ("Dockerfile", ".dockerignore", "compose.yaml", "deploy", ".github"):
+        assert not (project / name).exists(), name
+    assert not (project / "docs" / "guides" / "deploy-to-kubernetes.md").exists()
+    assert "\nimage:" not in (project / "Makefile").read_text()
+    text = "\n".join(
+        p.read_text() for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"
+    ).lower()
+    words = ("docker", "compose", "kubernetes", "k8s", "kubectl", "github", "dependabot", "minio")
+    for word in words:
+        assert word not in text, word
+
+
+def test_rendered_cli_only_project_keeps_a_cli_image(render: Render) -> None:
+    project = render(with_server=False)
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "HEALTHCHECK" not in dockerfile
+    assert "EXPOSE" not in dockerfile
+    assert not (project / "deploy").exists()
+    assert not (project / "docs" / "guides" / "add-an-endpoint.md").exists()
+    text = "\n".join(
+        p.read_text() for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"
+    ).lower()
+    for word in ("kubernetes", "k8s", "kubectl", "create_app", "/health"):
+        assert word not in text, word

@@ -60,6 +60,10 @@ class AuthSettings(Section):
         "/ready",
         "/docs",
         "/docs/oauth2-redirect",
+        "/docs/static/favicon.png",
+        "/docs/static/redoc.standalone.js",
+        "/docs/static/swagger-ui-bundle.js",
+        "/docs/static/swagger-ui.css",
         "/redoc",
         "/openapi.json",
     )

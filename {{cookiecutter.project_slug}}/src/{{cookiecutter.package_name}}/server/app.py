@@ -11,6 +11,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import DISTRIBUTION, __version__
 from . import health
+from .docs import install_docs
 from .errors import install_error_handlers
 from .lifespan import lifespan
 {%- if cookiecutter.with_metrics %}
@@ -39,8 +40,9 @@ def create_app(settings: Settings) -> FastAPI:
         title=DISTRIBUTION,
         version=__version__,
         root_path=server.root_path,
-        docs_url="/docs" if server.docs else None,
-        redoc_url="/redoc" if server.docs else None,
+        # The docs pages come from install_docs: FastAPI's own load their assets from a CDN.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if server.docs else None,
         lifespan=lifespan,
         middleware=build_middleware(settings{{ ", metrics" if cookiecutter.with_metrics }}),
@@ -51,6 +53,8 @@ def create_app(settings: Settings) -> FastAPI:
 {%- endif %}
     install_error_handlers(app)
     app.include_router(health.router)
+    if server.docs:
+        install_docs(app)
 {%- if cookiecutter.with_metrics %}
     app.include_router(metrics_router)
 {%- endif %}

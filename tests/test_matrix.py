@@ -94,11 +94,8 @@ def unused_dependencies(project: Path) -> list[str]:
     for requirement in pyproject["project"]["dependencies"]:
         name = requirement.split(";")[0].split("[")[0].split(">")[0].split("=")[0].strip().lower()
         module = IMPORT_NAMES.get(name, name.replace("-", "_"))
-        if (
-            module is not None
-            and f"import {module}" not in sources
-            and f"from {module}" not in sources
-        ):
+        used = (f"import {module}", f"from {module}", f'"{module}"')  # imports, or package data
+        if module is not None and not any(form in sources for form in used):
             unused.append(name)
     return unused
 

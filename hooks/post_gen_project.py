@@ -23,6 +23,8 @@ class Feature:
     """A feature is kept when its answer equals `value` and every requirement group holds.
 
     `requires` is a tuple of groups; a group holds when at least one of its answers is on.
+    A `derived` part has no prompt of its own (`answer` is just its name): it is kept exactly
+    when its requirements hold, e.g. the download client needs both HTTP client and files.
     `paths` are relative to the project root; `{package}` is the import package name.
     """
 
@@ -30,6 +32,7 @@ class Feature:
     paths: tuple[str, ...]
     value: object = True
     requires: tuple[tuple[str, ...], ...] = ()
+    derived: bool = False
 
 
 # Order matters: a feature's requirements come before it.
@@ -54,6 +57,15 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(
             "src/{package}/files",
             "tests/files",
+        ),
+    ),
+    Feature(
+        answer="download_client",
+        derived=True,
+        requires=(("with_http_client",), ("with_files",)),
+        paths=(
+            "src/{package}/clients/download.py",
+            "tests/clients/test_download.py",
         ),
     ),
     Feature(
@@ -109,7 +121,7 @@ def resolve(answers: Mapping[str, Any]) -> dict[str, bool]:
     """Return which features are kept, after applying their requirements."""
     kept: dict[str, bool] = {}
     for feature in MANIFEST:
-        wanted = answers.get(feature.answer) == feature.value
+        wanted = feature.derived or answers.get(feature.answer) == feature.value
         kept[feature.answer] = wanted and not unmet(feature, kept, answers)
     return kept
 
@@ -123,7 +135,7 @@ def make_plan(answers: Mapping[str, Any]) -> Plan:
     for feature in MANIFEST:
         if kept[feature.answer]:
             continue
-        if answers.get(feature.answer) == feature.value:
+        if not feature.derived and answers.get(feature.answer) == feature.value:
             missing = " and ".join(unmet(feature, kept, answers))
             notes.append(f"{feature.answer}: trimmed because it needs {missing}")
         for pattern in feature.paths:

@@ -26,11 +26,13 @@ def test_every_manifest_path_exists_in_the_template(pattern: str) -> None:
     assert template_path(pattern).exists(), f"stale manifest path: {pattern}"
 
 
-def test_every_feature_is_a_prompt() -> None:
+def test_every_feature_is_a_prompt_or_derived_from_prompts() -> None:
+    derived = {f.answer for f in post_gen.MANIFEST if f.derived}
     for feature in post_gen.MANIFEST:
-        assert feature.answer in DEFAULTS
+        assert feature.derived or feature.answer in DEFAULTS
+        assert feature.answer not in DEFAULTS or not feature.derived
         for group in feature.requires:
-            assert all(name in DEFAULTS for name in group)
+            assert all(name in DEFAULTS or name in derived for name in group)
 
 
 def test_requirements_come_before_the_features_that_need_them() -> None:
@@ -83,9 +85,15 @@ def test_http_client_off_removes_only_the_clients() -> None:
     assert plan.notes == ()
 
 
-def test_files_off_removes_only_the_file_helpers() -> None:
+def test_files_off_removes_the_file_helpers_and_the_download_client() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_files": False})
-    assert plan.remove == ("src/svc/files", "tests/files")
+    assert plan.remove == (
+        "src/svc/files",
+        "tests/files",
+        "src/svc/clients/download.py",
+        "tests/clients/test_download.py",
+    )
+    assert plan.notes == (), "derived parts never print a note"
 
 
 def test_ci_none_removes_the_github_directory() -> None:
@@ -157,7 +165,7 @@ def project_files(project: Path) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("feature", [f.answer for f in post_gen.MANIFEST])
+@pytest.mark.parametrize("feature", [f.answer for f in post_gen.MANIFEST if not f.derived])
 def test_switching_a_feature_off_removes_exactly_its_manifest_paths(
     render: Render, tmp_path: Path, feature: str
 ) -> None:

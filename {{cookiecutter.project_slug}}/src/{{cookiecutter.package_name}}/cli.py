@@ -82,8 +82,51 @@ def serve(
         # The app handles X-Forwarded-* itself (ProxyHeadersMiddleware in create_app).
         proxy_headers=False,
         server_header=False,
+        # The ASGI server owns the path prefix (FastAPI's own root_path argument is deprecated).
+        root_path=settings.server.root_path,
         lifespan="on",
     )
+{%- endif %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+
+
+@app.command()
+def download(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="http(s)://, file://{{ ' or s3://' if cookiecutter.with_s3 }} source")],
+    dest: Annotated[Path, typer.Argument(help="Target file, or a directory (source name kept)")],
+    sha256: Annotated[str | None, typer.Option(help="Expected sha256 (hex) of the content")] = None,
+) -> None:
+    """Download URL to DEST atomically, with a progress bar (limits from `download` settings)."""
+    import asyncio
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from .clients.download import DownloadClient, DownloadError
+    from .clients.errors import ClientError
+    from .files import FileError
+
+    settings = settings_from(ctx)
+    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("download", total=None)
+
+        def report(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        async def run() -> tuple[Path, str, int]:
+            async with DownloadClient(settings.download) as client:
+                target, written = await client.to_file(
+                    url, dest, expected_sha256=sha256, progress=report
+                )
+            return target, written.sha256, written.size
+
+        try:
+            target, digest, size = asyncio.run(run())
+        except (DownloadError, ClientError, FileError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=1) from exc
+    typer.echo(f"{target}  {size} bytes  sha256={digest}")
 {%- endif %}
 
 

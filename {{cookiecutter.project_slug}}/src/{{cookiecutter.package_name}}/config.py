@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-{%- if cookiecutter.with_server or cookiecutter.with_http_client %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, ValidationError
+{%- elif cookiecutter.with_server or cookiecutter.with_http_client %}
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 {%- else %}
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -110,6 +112,25 @@ class HttpClientSettings(Section):
     proxy: SecretStr | None = None
     user_agent: str = "{{ cookiecutter.project_slug }}"
 {%- endif %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+
+
+class DownloadSettings(Section):
+    """Limits of DownloadClient (the import endpoint and the `download` command)."""
+
+    allowed_schemes: tuple[Literal["https", "http"{{ ', "s3"' if cookiecutter.with_s3 }}], ...] = ("https", "http"{{ ', "s3"' if cookiecutter.with_s3 }})
+    # Private, loopback and link-local targets are refused unless allowed here (SSRF guard).
+    allow_private_networks: bool = False
+    allowed_networks: tuple[IPvAnyNetwork, ...] = ()
+    # file:// sources are read only below these directories; none: file:// is refused.
+    file_roots: tuple[str, ...] = ()
+    max_bytes: int = Field(default=1024**3, ge=1)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    chunk_size: int = Field(default=1024 * 1024, ge=1024)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+    pool_size: int = Field(default=20, ge=1)
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -137,6 +158,9 @@ class Settings(BaseSettings):
 {%- endif %}
 {%- if cookiecutter.with_http_client %}
     http_client: HttpClientSettings = HttpClientSettings()
+{%- endif %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+    download: DownloadSettings = DownloadSettings()
 {%- endif %}
 
     @classmethod
@@ -208,6 +232,9 @@ __all__ = [
     "ConfigError",
 {%- if cookiecutter.with_server %}
     "CorsSettings",
+{%- endif %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+    "DownloadSettings",
 {%- endif %}
 {%- if cookiecutter.with_http_client %}
     "HttpClientSettings",

@@ -107,7 +107,32 @@ def build_app(upstream: Upstream) -> web.Application:
         count(request)
         return web.json_response({"path": request.path, "query": dict(request.query)})
 
+    async def redirect(request: web.Request) -> web.Response:
+        count(request)
+        # Without a target it redirects to itself: a loop.
+        raise web.HTTPFound(location=request.query.get("to", str(request.rel_url)))
+
+    async def attachment(request: web.Request) -> web.Response:
+        count(request)
+        name = request.query.get("name", "../../evil.txt")
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return web.Response(body=b"attached", headers=headers, content_type="text/plain")
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        """A body without Content-Length: only the streamed byte count can stop it."""
+        count(request)
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for _ in range(int(request.query["pieces"])):
+            await response.write(b"c" * 10_000)
+        await response.write_eof()
+        return response
+
     app = web.Application()
+    app.router.add_get("/api/redirect", redirect)
+    app.router.add_get("/api/attachment", attachment)
+    app.router.add_get("/api/chunked", chunked)
     app.router.add_get("/api/todos/{todo_id}", get_todo)
     app.router.add_get("/api/todos", list_todos)
     app.router.add_post("/api/todos", create_todo)

@@ -56,6 +56,12 @@ def test_middleware_order_is_explicit(secured_app: FastAPI) -> None:
     ]
 
 
+def test_root_path_setting_builds_without_warnings() -> None:
+    """The prefix is applied by the server (`serve` passes it to uvicorn), not the app."""
+    app = create_app(make_settings(root_path="/svc"))
+    assert app.root_path == ""
+
+
 def test_optional_layers_are_absent_when_not_configured(app: FastAPI) -> None:
     classes: list[object] = [m.cls for m in app.user_middleware]
     assert CORSMiddleware not in classes

@@ -39,7 +39,6 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title=DISTRIBUTION,
         version=__version__,
-        root_path=server.root_path,
         # The docs pages come from install_docs: FastAPI's own load their assets from a CDN.
         docs_url=None,
         redoc_url=None,

@@ -1,0 +1,193 @@
+"""DownloadClient: streamed, size-capped, checksummed, atomic and SSRF-guarded."""
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.clients.download import (
+    DownloadClient,
+    DownloadTooLargeError,
+    SourceNotAllowedError,
+    sanitise_filename,
+)
+from {{ cookiecutter.package_name }}.config import ENV_PREFIX, DownloadSettings
+from {{ cookiecutter.package_name }}.files import ChecksumMismatchError
+
+from .conftest import Upstream
+
+# The test server listens on 127.0.0.1: allow exactly that address, nothing else private.
+LOOPBACK_ONLY = DownloadSettings.model_validate({"allowed_networks": ["127.0.0.1/32"]})
+
+
+def expected_data(size: int) -> bytes:
+    return b"".join(
+        bytes([offset % 251]) * min(100_000, size - offset) for offset in range(0, size, 100_000)
+    )
+
+
+def listing(directory: Path) -> list[str]:
+    """Names in a directory (a helper, so async tests do not touch the disk directly)."""
+    return sorted(p.name for p in directory.iterdir())
+
+
+def settings(**overrides: Any) -> DownloadSettings:
+    return LOOPBACK_ONLY.model_copy(update=overrides)
+
+
+async def test_download_to_a_directory_uses_the_url_name(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    async with DownloadClient(settings(chunk_size=65536)) as client:
+        target, written = await client.to_file(f"{upstream.base_url}data?size=300000", tmp_path)
+    data = expected_data(300_000)
+    assert target == tmp_path / "data"
+    assert target.read_bytes() == data
+    assert (written.size, written.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+async def test_content_disposition_name_is_sanitised_and_confined(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    async with DownloadClient(settings()) as client:
+        target, _ = await client.to_file(f"{upstream.base_url}attachment", tmp_path)
+    assert target == tmp_path / "evil.txt"
+    assert listing(tmp_path) == ["evil.txt"]
+
+
+@pytest.mark.parametrize("url_path", ["data?size=50000", "chunked?pieces=5"])
+async def test_size_cap_stops_the_download_and_leaves_nothing(
+    upstream: Upstream, tmp_path: Path, url_path: str
+) -> None:
+    async with DownloadClient(settings(max_bytes=20_000)) as client:
+        with pytest.raises(DownloadTooLargeError):
+            await client.to_file(f"{upstream.base_url}{url_path}", tmp_path / "out.bin")
+    assert listing(tmp_path) == []
+
+
+async def test_checksum_mismatch_leaves_nothing(upstream: Upstream, tmp_path: Path) -> None:
+    async with DownloadClient(settings()) as client:
+        with pytest.raises(ChecksumMismatchError):
+            await client.to_file(
+                f"{upstream.base_url}data?size=1000", tmp_path / "f", expected_sha256="0" * 64
+            )
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "localhost", "[::1]", "169.254.169.254", "10.0.0.1", "[::ffff:127.0.0.1]"],
+)
+async def test_private_targets_are_refused_by_default(
+    upstream: Upstream, tmp_path: Path, host: str
+) -> None:
+    port = upstream.base_url.split(":")[2].split("/")[0]
+    async with DownloadClient(DownloadSettings(connect_timeout=1.0)) as client:
+        with pytest.raises(SourceNotAllowedError):
+            await client.to_file(f"http://{host}:{port}/api/data?size=10", tmp_path / "f")
+    assert upstream.calls["/api/data"] == 0, "refused before any request was sent"
+    assert listing(tmp_path) == []
+
+
+async def test_redirects_are_checked_at_every_hop(upstream: Upstream, tmp_path: Path) -> None:
+    port = upstream.base_url.split(":")[2].split("/")[0]
+    # 127.0.0.2 is loopback too, but not in the allowed network.
+    hidden = f"http://127.0.0.2:{port}/api/data?size=10"
+    async with DownloadClient(settings()) as client:
+        with pytest.raises(SourceNotAllowedError):
+            await client.to_file(f"{upstream.base_url}redirect?to={hidden}", tmp_path / "f")
+        allowed = f"{upstream.base_url}data?size=10"
+        _, written = await client.to_file(
+            f"{upstream.base_url}redirect?to={allowed}", tmp_path / "ok"
+        )
+    assert written.size == 10
+    assert upstream.calls["/api/data"] == 1, "only the allowed hop was fetched"
+
+
+async def test_redirect_loops_are_bounded(upstream: Upstream, tmp_path: Path) -> None:
+    loop = f"{upstream.base_url}redirect?to={upstream.base_url}redirect"
+    async with DownloadClient(settings(max_redirects=2)) as client:
+        with pytest.raises(SourceNotAllowedError, match="redirects"):
+            await client.to_file(loop, tmp_path / "f")
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "gopher://example.com/", "data:,x"])
+async def test_other_schemes_are_refused(tmp_path: Path, url: str) -> None:
+    async with DownloadClient(DownloadSettings()) as client:
+        with pytest.raises(SourceNotAllowedError, match="scheme"):
+            await client.to_file(url, tmp_path / "f")
+
+
+async def test_file_sources_only_below_configured_roots(tmp_path: Path) -> None:
+    root, outside, dest = tmp_path / "root", tmp_path / "outside", tmp_path / "dest"
+    for directory in (root, outside, dest):
+        directory.mkdir()
+    (root / "ok.txt").write_bytes(b"inside")
+    (outside / "secret.txt").write_bytes(b"secret")
+    os.symlink(outside, root / "link")
+
+    async with DownloadClient(DownloadSettings()) as client:
+        with pytest.raises(SourceNotAllowedError):
+            await client.to_file(f"file://{root}/ok.txt", dest)
+    async with DownloadClient(DownloadSettings(file_roots=(str(root),))) as client:
+        target, _ = await client.to_file(f"file://{root}/ok.txt", dest)
+        assert target.read_bytes() == b"inside"
+        for escape in (
+            f"file://{outside}/secret.txt",
+            f"file://{root}/../outside/secret.txt",
+            f"file://{root}/link/secret.txt",
+        ):
+            with pytest.raises((SourceNotAllowedError, ValueError)):
+                await client.to_file(escape, dest / "x")
+    assert listing(dest) == ["ok.txt"]
+
+
+async def test_progress_is_reported(upstream: Upstream, tmp_path: Path) -> None:
+    seen: list[tuple[int, int | None]] = []
+    async with DownloadClient(settings(chunk_size=65536)) as client:
+        url = f"{upstream.base_url}data?size=200000"
+        await client.to_file(url, tmp_path, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (200_000, 200_000)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\win.ini", "win.ini"),
+        ("", "download"),
+        ("..", "download"),
+        ("a\x00b\nc.txt", "a_b_c.txt"),
+        ("  .hidden  ", "hidden"),
+        ("é" * 200, "é" * 127),
+    ],
+)
+def test_filenames_are_sanitised(raw: str, clean: str) -> None:
+    assert sanitise_filename(raw) == clean
+
+
+def test_cli_download_writes_the_file(
+    upstream_in_thread: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(f"{ENV_PREFIX}DOWNLOAD__ALLOWED_NETWORKS", '["127.0.0.1/32"]')
+    data = expected_data(120_000)
+    digest = hashlib.sha256(data).hexdigest()
+    url = f"{upstream_in_thread}data?size=120000"
+    result = CliRunner().invoke(app, ["download", url, str(tmp_path), "--sha256", digest])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "data").read_bytes() == data
+    assert digest in result.stdout
+
+
+def test_cli_download_refuses_private_targets(upstream_in_thread: str, tmp_path: Path) -> None:
+    url = f"{upstream_in_thread}data?size=10"
+    result = CliRunner().invoke(app, ["download", url, str(tmp_path)])
+    assert result.exit_code == 1
+    assert "not allowed" in result.stderr
+    assert listing(tmp_path) == []

@@ -47,6 +47,14 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/server/test_metrics.py",
         ),
     ),
+    Feature(
+        answer="with_s3",
+        paths=(
+            "src/{package}/storage",
+            "tests/storage",
+            "tests/server/test_ready_s3.py",
+        ),
+    ),
 )
 
 

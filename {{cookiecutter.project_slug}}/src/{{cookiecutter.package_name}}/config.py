@@ -12,10 +12,24 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+{%- if cookiecutter.with_s3 %}
+from typing import Any, Literal, Self
+{%- else %}
 from typing import Any, Literal
+{%- endif %}
 
 import yaml
-{%- if cookiecutter.with_server %}
+{%- if cookiecutter.with_s3 %}
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+{%- elif cookiecutter.with_server %}
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 {%- else %}
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -85,6 +99,54 @@ class ServerSettings(Section):
     auth: AuthSettings = AuthSettings()
     cors: CorsSettings = CorsSettings()
 {%- endif %}
+{%- if cookiecutter.with_s3 %}
+
+
+_MIB = 1024 * 1024
+
+
+class S3Settings(Section):
+    # Off by default so the service runs without a cloud account; when on, the app opens one
+    # client at startup and /ready checks the bucket.
+    enabled: bool = False
+    bucket: str = ""
+    # Prepended to every key (a trailing "/" is added); listed keys come back without it.
+    key_prefix: str = ""
+    # None: AWS itself. An S3-compatible server (MinIO, Ceph, R2) needs its URL here.
+    endpoint_url: str | None = None
+    # None: AWS_REGION / ~/.aws/config decide.
+    region: str | None = None
+    # MinIO and most S3-compatible servers need "path".
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # No keys: the standard AWS credential chain (environment, ~/.aws, container or instance role).
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    session_token: SecretStr | None = None
+    max_pool_connections: int = Field(default=10, ge=1)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+    # Attempts per request, the first included; botocore retries with backoff and jitter.
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    # Streams larger than the threshold are uploaded in parts. S3 needs parts of at least
+    # 5 MiB (except the last); one part is also what an upload holds in memory.
+    multipart_threshold: int = Field(default=8 * _MIB, ge=5 * _MIB)
+    multipart_part_size: int = Field(default=8 * _MIB, ge=5 * _MIB, le=5 * 1024 * _MIB)
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix_is_a_folder(cls, value: str) -> str:
+        # "tenant" must not also match "tenant-2/...": the prefix always ends in "/".
+        value = value.strip("/")
+        return f"{value}/" if value else ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.enabled and not self.bucket:
+            raise ValueError("bucket is required when s3 is enabled")
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("access_key_id and secret_access_key go together")
+        return self
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -109,6 +171,9 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
 {%- if cookiecutter.with_server %}
     server: ServerSettings = ServerSettings()
+{%- endif %}
+{%- if cookiecutter.with_s3 %}
+    s3: S3Settings = S3Settings()
 {%- endif %}
 
     @classmethod
@@ -182,6 +247,9 @@ __all__ = [
     "CorsSettings",
 {%- endif %}
     "LoggingSettings",
+{%- if cookiecutter.with_s3 %}
+    "S3Settings",
+{%- endif %}
 {%- if cookiecutter.with_server %}
     "ServerSettings",
 {%- endif %}

@@ -11,6 +11,9 @@ from starlette.requests import Request
 
 if TYPE_CHECKING:
     from ..config import Settings
+{%- if cookiecutter.with_s3 %}
+    from ..storage import S3Client
+{%- endif %}
 
 # A readiness check returns when its dependency is usable and raises when it is not.
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -21,6 +24,10 @@ class Resources:
     settings: Settings
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     shutting_down: bool = False
+{%- if cookiecutter.with_s3 %}
+    # Open while the app runs when `s3.enabled`; None otherwise.
+    s3: S3Client | None = None
+{%- endif %}
 
 
 def get_resources(request: Request) -> Resources:

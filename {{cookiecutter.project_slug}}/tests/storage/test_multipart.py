@@ -5,6 +5,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aioboto3
+import aiohttp
 import pytest
 from botocore.exceptions import ClientError
 from types_aiobotocore_s3 import S3Client as BotoS3Client
@@ -49,17 +50,24 @@ async def stall_forever(reached: asyncio.Event) -> bytes:
     raise AssertionError("unreachable")
 
 
-async def test_failing_source_aborts_the_upload(
-    s3: S3Client, raw_s3: BotoS3Client, s3_settings: S3Settings
+@pytest.mark.parametrize(
+    "error",
+    [SourceFailed, aiohttp.ClientPayloadError],
+    ids=["any-error", "upstream-http-error"],
+)
+async def test_failing_source_aborts_the_upload_and_keeps_its_error(
+    s3: S3Client, raw_s3: BotoS3Client, s3_settings: S3Settings, error: type[Exception]
 ) -> None:
+    """The source's error comes out unchanged: an upstream failure is not a storage error."""
     parts_before_failure: list[int] = []
 
     async def fail() -> bytes:
         parts_before_failure.append(await uploaded_parts(raw_s3, s3_settings.bucket))
-        raise SourceFailed
+        raise error
 
-    with pytest.raises(SourceFailed):
+    with pytest.raises(error) as caught:
         await s3.put_stream("big.bin", two_parts_then(fail))
+    assert not isinstance(caught.value, StorageError)
     assert parts_before_failure == [2], "the failure really came mid-upload"
     await assert_nothing_left(raw_s3, s3, s3_settings.bucket)
 

@@ -21,7 +21,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore.exceptions import DataNotFoundError, UnknownServiceError
 
-from ._multipart import upload_in_parts
+from ._multipart import MultipartUpload
 from .errors import ObjectNotFound, StorageError, translate_errors
 from .models import ObjectInfo
 from .streams import iter_chunks
@@ -176,29 +176,31 @@ class S3Client:
         fails or the task is cancelled, the multipart upload is aborted: no object appears
         and no parts are left behind. The source's own exceptions propagate unchanged.
         """
-        full_key = self._full_key(key)
         threshold = self._settings.multipart_threshold
+        upload = MultipartUpload(
+            client=self._client,
+            bucket=self.bucket,
+            key=self._full_key(key),
+            errors=lambda operation: self._errors(operation, key),
+            cleanup=self._cleanup,
+        )
         async with aclosing(iter_chunks(source, CHUNK_BYTES)) as chunks:
-            head = bytearray()
+            buffer = bytearray()
             async for chunk in chunks:
-                head += chunk
-                if len(head) > threshold:
+                buffer += chunk
+                if len(buffer) > threshold:
                     break
             else:
                 return await self.put_bytes(
-                    key, bytes(head), content_type=content_type, metadata=metadata
+                    key, bytes(buffer), content_type=content_type, metadata=metadata
                 )
-            with self._errors("put_stream", key):
-                size, etag = await upload_in_parts(
-                    self._client,
-                    bucket=self.bucket,
-                    key=full_key,
-                    first=bytes(head),
-                    rest=chunks,
-                    part_size=self._settings.multipart_part_size,
-                    extra=_object_arguments(content_type, metadata),
-                    cleanup=self._cleanup,
-                )
+            # The source is read inside run(); its own errors are not storage errors.
+            size, etag = await upload.run(
+                bytes(buffer),
+                chunks,
+                part_size=self._settings.multipart_part_size,
+                extra=_object_arguments(content_type, metadata),
+            )
         return ObjectInfo(
             key=key,
             size=size,
@@ -240,8 +242,11 @@ class S3Client:
         """The whole object in memory: for small objects only; stream large ones."""
         with self._errors("get_object", key):
             response = await self._client.get_object(Bucket=self.bucket, Key=self._full_key(key))
-            async with response["Body"] as body:
+            body = response["Body"]
+            try:
                 return await body.read()
+            finally:
+                body.close()
 
     async def download_file(self, key: str, path: str | os.PathLike[str]) -> int:
         """Stream the object to `path` and return its size.
@@ -263,7 +268,7 @@ class S3Client:
             await aiofiles.os.replace(partial, target)
         except BaseException:
             # Re-raised below; only the temporary file is removed.
-            if await aiofiles.os.path.exists(partial):
+            with contextlib.suppress(FileNotFoundError):
                 await aiofiles.os.remove(partial)
             raise
         return size

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.slow
 FULL_CHECK_COMBINATIONS = {
     "defaults": {},
     "cli-only": {"with_server": False},
+    "no-s3": {"with_s3": False},
+    "bare-cli": {"with_server": False, "with_s3": False},
 }
 
 

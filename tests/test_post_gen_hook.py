@@ -51,6 +51,17 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
     assert plan.notes == ("with_metrics: trimmed because it needs with_server",)
 
 
+def test_s3_off_removes_exactly_the_storage_paths() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_s3": False})
+    assert plan.remove == ("src/svc/storage", "tests/storage", "tests/server/test_ready_s3.py")
+    assert plan.notes == ()
+
+
+def test_s3_and_server_off_skip_paths_already_removed_with_the_server() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_s3": False, "with_server": False})
+    assert plan.remove == ("src/svc/server", "tests/server", "src/svc/storage", "tests/storage")
+
+
 def test_declined_dependent_feature_is_trimmed_silently() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_server": False, "with_metrics": False})
     assert plan.notes == ()
@@ -94,5 +105,18 @@ def test_rendered_server_off_project_has_no_trace_of_the_server(render: Render) 
     assert not (project / "src" / "my_service" / "server").exists()
     assert not (project / "tests" / "server").exists()
     text = "\n".join(p.read_text() for p in project.rglob("*") if p.is_file())
-    for word in ("fastapi", "uvicorn", "prometheus", "server import"):
+    # Imports of the trimmed package; moto's test server (`from moto.server import`) is fine.
+    for word in ("fastapi", "uvicorn", "prometheus", "my_service.server", "from .server"):
         assert word not in text.lower(), word
+    assert "from ..server" not in text
+
+
+def test_rendered_s3_off_project_has_no_trace_of_s3(render: Render) -> None:
+    project = render(with_s3=False)
+    assert not (project / "src" / "my_service" / "storage").exists()
+    assert not (project / "tests" / "storage").exists()
+    assert not (project / "tests" / "server" / "test_ready_s3.py").exists()
+    text = "\n".join(p.read_text() for p in project.rglob("*") if p.is_file())
+    for word in ("aioboto3", "moto", "s3settings", "s3client", "my_service.storage"):
+        assert word not in text.lower(), word
+    assert "from ..storage" not in text

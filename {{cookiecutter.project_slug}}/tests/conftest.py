@@ -3,9 +3,7 @@
 
 With S3: an isolated AWS environment and moto's S3 server on a free loopback port, so the
 client speaks real HTTP and the real S3 protocol (no in-process patching).
-{%- endif %}
 """
-{%- if cookiecutter.with_s3 %}
 
 import asyncio
 import logging
@@ -19,7 +17,7 @@ from types_aiobotocore_s3 import S3Client as BotoS3Client
 
 from {{ cookiecutter.package_name }}.config import ENV_PREFIX, S3Settings
 from {{ cookiecutter.package_name }}.storage import create_session
-{%- else %}
+{%- else %}"""
 
 import asyncio
 import logging

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open every long-lived client on one exit stack; it closes them in reverse order."""
     resources = Resources(settings=app.state.settings)
-    async with AsyncExitStack() as stack:
+    async with AsyncExitStack(){{ " as stack" if cookiecutter.with_s3 }}:
 {%- if cookiecutter.with_s3 %}
         if resources.settings.s3.enabled:
             resources.s3 = await stack.enter_async_context(S3Client(resources.settings.s3))

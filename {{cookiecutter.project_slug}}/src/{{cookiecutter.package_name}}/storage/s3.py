@@ -221,9 +221,7 @@ class S3Client:
         async with aiofiles.open(path, "rb") as file:
             return await self.put_stream(key, file, content_type=content_type, metadata=metadata)
 
-    async def get_stream(
-        self, key: str, *, chunk_size: int = CHUNK_BYTES
-    ) -> AsyncGenerator[bytes, None]:
+    async def get_stream(self, key: str, *, chunk_size: int = CHUNK_BYTES) -> AsyncGenerator[bytes]:
         """Yield the object in chunks of at most `chunk_size` bytes.
 
         A missing key raises `ObjectNotFound` on the first iteration. Stopping early closes
@@ -339,9 +337,7 @@ class S3Client:
                 "put_object", Params=params, ExpiresIn=_expiry(expires_in)
             )
 
-    async def list(
-        self, prefix: str = "", *, page_size: int = 1000
-    ) -> AsyncGenerator[ObjectInfo, None]:
+    async def list(self, prefix: str = "", *, page_size: int = 1000) -> AsyncGenerator[ObjectInfo]:
         """Every object whose key starts with `prefix`, in key order, page after page."""
         paginator = self._client.get_paginator("list_objects_v2")
         pages = paginator.paginate(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -14,10 +14,10 @@ class AsyncReader(Protocol):
 
 
 # A plain (blocking) file is not accepted: open it with aiofiles, or use S3Client.upload_file.
-ByteSource: TypeAlias = AsyncIterable[bytes] | AsyncReader
+ByteSource = AsyncIterable[bytes] | AsyncReader
 
 
-async def iter_chunks(source: ByteSource, size: int) -> AsyncGenerator[bytes, None]:
+async def iter_chunks(source: ByteSource, size: int) -> AsyncGenerator[bytes]:
     """Yield the non-empty chunks of `source`; readers are read `size` bytes at a time."""
     # Readers first: an aiofiles file is also async-iterable, but by lines.
     if isinstance(source, AsyncReader):
@@ -29,9 +29,7 @@ async def iter_chunks(source: ByteSource, size: int) -> AsyncGenerator[bytes, No
             yield chunk
 
 
-async def iter_parts(
-    first: bytes, rest: AsyncIterator[bytes], size: int
-) -> AsyncGenerator[bytes, None]:
+async def iter_parts(first: bytes, rest: AsyncIterator[bytes], size: int) -> AsyncGenerator[bytes]:
     """Regroup `first` + `rest` into blocks of exactly `size` bytes; the last may be shorter.
 
     Memory: the block being consumed plus less than one chunk of look-ahead (and, for the

@@ -10,6 +10,7 @@ for it before it closes the connection pool.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -57,14 +58,9 @@ class MultipartUpload:
     cleanup: set[asyncio.Task[None]]
 
     async def run(
-        self,
-        first: bytes,
-        rest: AsyncIterator[bytes],
-        *,
-        part_size: int,
-        extra: dict[str, Any],
+        self, chunks: AsyncIterator[bytes], *, part_size: int, extra: dict[str, Any]
     ) -> tuple[int, str]:
-        """Upload `first` + `rest` in parts of `part_size` bytes; return (size, etag).
+        """Upload `chunks` in parts of `part_size` bytes; return (size, etag).
 
         `extra` holds CreateMultipartUpload arguments such as ContentType and Metadata.
         """
@@ -72,10 +68,11 @@ class MultipartUpload:
         parts: list[CompletedPartTypeDef] = []
         size = 0
         try:
-            async with aclosing(iter_parts(first, rest, part_size)) as bodies:
+            async with aclosing(iter_parts(chunks, part_size)) as bodies:
                 async for body in bodies:
-                    parts.append(await self._upload_part(upload_id, len(parts) + 1, body))
                     size += len(body)
+                    parts.append(await self._upload_part(upload_id, len(parts) + 1, body))
+                    del body  # so one part is in memory at a time, not two
             with self.errors("complete_multipart_upload"):
                 completed = await self.client.complete_multipart_upload(
                     Bucket=self.bucket,
@@ -118,7 +115,9 @@ class MultipartUpload:
                 Key=self.key,
                 UploadId=upload_id,
                 PartNumber=number,
-                Body=body,
+                # Sent in pieces: whole bytes would be copied into the transport buffer,
+                # doubling the memory each part takes.
+                Body=io.BytesIO(body),
                 ChecksumAlgorithm=CHECKSUM_ALGORITHM,
             )
         part: CompletedPartTypeDef = {"PartNumber": number, "ETag": response["ETag"]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import io
 import secrets
 from contextlib import AsyncExitStack, aclosing
 from pathlib import Path
@@ -24,7 +25,7 @@ from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from ._multipart import MultipartUpload
 from .errors import ObjectNotFound, StorageError, translate_errors
 from .models import ObjectInfo
-from .streams import iter_chunks
+from .streams import iter_chunks, prepend
 
 if TYPE_CHECKING:
     import os
@@ -151,7 +152,8 @@ class S3Client:
             response = await self._client.put_object(
                 Bucket=self.bucket,
                 Key=self._full_key(key),
-                Body=data,
+                # Sent in pieces: whole bytes would be copied into the transport buffer.
+                Body=io.BytesIO(data),
                 **_object_arguments(content_type, metadata),
             )
         return ObjectInfo(
@@ -185,22 +187,23 @@ class S3Client:
             cleanup=self._cleanup,
         )
         async with aclosing(iter_chunks(source, CHUNK_BYTES)) as chunks:
-            buffer = bytearray()
+            head: list[bytes] = []
+            head_size = 0
             async for chunk in chunks:
-                buffer += chunk
-                if len(buffer) > threshold:
+                head.append(chunk)
+                head_size += len(chunk)
+                if head_size > threshold:
                     break
             else:
-                return await self.put_bytes(
-                    key, bytes(buffer), content_type=content_type, metadata=metadata
-                )
+                data = b"".join(head)
+                return await self.put_bytes(key, data, content_type=content_type, metadata=metadata)
             # The source is read inside run(); its own errors are not storage errors.
-            size, etag = await upload.run(
-                bytes(buffer),
-                chunks,
-                part_size=self._settings.multipart_part_size,
-                extra=_object_arguments(content_type, metadata),
-            )
+            async with aclosing(prepend(head, chunks)) as stream:
+                size, etag = await upload.run(
+                    stream,
+                    part_size=self._settings.multipart_part_size,
+                    extra=_object_arguments(content_type, metadata),
+                )
         return ObjectInfo(
             key=key,
             size=size,

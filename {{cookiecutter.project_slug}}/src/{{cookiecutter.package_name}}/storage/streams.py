@@ -29,24 +29,37 @@ async def iter_chunks(source: ByteSource, size: int) -> AsyncGenerator[bytes]:
             yield chunk
 
 
-async def iter_parts(first: bytes, rest: AsyncIterator[bytes], size: int) -> AsyncGenerator[bytes]:
-    """Regroup `first` + `rest` into blocks of exactly `size` bytes; the last may be shorter.
+async def prepend(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
+    """Yield the chunks of `head`, then those of `rest`; `head` is emptied as it goes."""
+    head.reverse()
+    while head:
+        yield head.pop()
+    async for chunk in rest:
+        yield chunk
 
-    Memory: the block being consumed plus less than one chunk of look-ahead (and, for the
-    moment a block is cut, a second copy of it).
+
+async def iter_parts(chunks: AsyncIterator[bytes], size: int) -> AsyncGenerator[bytes]:
+    """Regroup `chunks` into blocks of exactly `size` bytes; the last may be shorter.
+
+    Holds one block: while the consumer has it, nothing else is read; the next one is joined
+    from pending chunks only after the consumer let go of it.
     """
-    buffer = bytearray(first)
-    while True:
-        while len(buffer) >= size:
-            block = bytes(buffer[:size])
-            del buffer[:size]
-            yield block
-        chunk = await anext(rest, None)
-        if chunk is None:
-            break
-        buffer += chunk
-    if buffer:
-        yield bytes(buffer)
+    pending: list[bytes] = []
+    pending_size = 0
+    async for chunk in chunks:
+        while chunk:
+            take = size - pending_size
+            piece, chunk = (chunk, b"") if len(chunk) <= take else (chunk[:take], chunk[take:])
+            pending.append(piece)
+            pending_size += len(piece)
+            if pending_size == size:
+                block = b"".join(pending)
+                pending.clear()
+                pending_size = 0
+                yield block
+                del block  # before the next block is joined, not after
+    if pending:
+        yield b"".join(pending)
 
 
-__all__ = ["AsyncReader", "ByteSource", "iter_chunks", "iter_parts"]
+__all__ = ["AsyncReader", "ByteSource", "iter_chunks", "iter_parts", "prepend"]

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from pydantic import SecretStr
     from types_aiobotocore_s3 import S3Client as BotoS3Client
+    from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
 
     from ..config import S3Settings
     from .streams import ByteSource
@@ -288,6 +289,7 @@ class S3Client:
         )
 
     async def exists(self, key: str) -> bool:
+        """Whether `key` exists (a HEAD request); other failures still raise `StorageError`."""
         try:
             await self.head(key)
         except ObjectNotFound:
@@ -374,7 +376,7 @@ class S3Client:
         return translate_errors(operation, bucket=self.bucket, key=key)
 
     async def _delete_batch(self, keys: Sequence[str]) -> None:
-        objects: Any = [{"Key": self._full_key(key)} for key in keys]
+        objects: list[ObjectIdentifierTypeDef] = [{"Key": self._full_key(key)} for key in keys]
         with self._errors("delete_objects"):
             response = await self._client.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}

@@ -106,8 +106,12 @@ _MIB = 1024 * 1024
 
 
 class S3Settings(Section):
+{%- if cookiecutter.with_server %}
     # Off by default so the service runs without a cloud account; when on, the app opens one
     # client at startup and /ready checks the bucket.
+{%- else %}
+    # Off by default: nothing needs a cloud account until a bucket is configured.
+{%- endif %}
     enabled: bool = False
     bucket: str = ""
     # Prepended to every key (a trailing "/" is added); listed keys come back without it.

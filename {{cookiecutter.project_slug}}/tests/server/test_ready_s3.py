@@ -4,6 +4,7 @@ import socket
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }}.config import S3Settings, Settings
 from {{ cookiecutter.package_name }}.server import create_app
@@ -47,9 +48,12 @@ async def test_ready_is_503_when_s3_is_unusable(
     assert error["details"] == {"checks": {"s3": "unavailable"}}
 
 
-async def test_s3_stays_closed_when_disabled(client: httpx.AsyncClient) -> None:
-    response = await client.get("/ready")
-    assert response.json()["checks"] == {}, "no S3 check without s3.enabled"
+async def test_s3_stays_closed_when_disabled(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """The defaults need no bucket: no client is opened and /ready does not ask S3."""
+    resources: Resources = app.state.resources
+    assert resources.s3 is None
+    assert "s3" not in resources.readiness_checks
+    assert (await client.get("/ready")).status_code == 200
 
 
 async def test_lifespan_closes_the_client(running: ClientFactory, s3_settings: S3Settings) -> None:

@@ -131,8 +131,8 @@ class S3Settings(Section):
     read_timeout: float = Field(default=60.0, gt=0)
     # Attempts per request, the first included; botocore retries with backoff and jitter.
     max_attempts: int = Field(default=3, ge=1, le=10)
-    # Streams larger than the threshold are uploaded in parts. S3 needs parts of at least
-    # 5 MiB (except the last); one part is also what an upload holds in memory.
+    # Streams larger than the threshold are uploaded in parts (up to the threshold is held to
+    # decide). S3 needs parts of at least 5 MiB, except the last; an upload holds about one.
     multipart_threshold: int = Field(default=8 * _MIB, ge=5 * _MIB)
     multipart_part_size: int = Field(default=8 * _MIB, ge=5 * _MIB, le=5 * 1024 * _MIB)
 

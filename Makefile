@@ -18,7 +18,9 @@ export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
-.PHONY: help install test test-fast matrix demo lint fmt clean
+ONLY ?=
+
+.PHONY: help install test test-fast matrix bench demo lint fmt clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,13 +45,16 @@ matrix: install ## Every answer combination rendered and linted, a covering set 
 test-fast: install ## Only the tests that do not install a rendered project
 	$(UV) run --no-sync pytest -n auto -m "not slow"
 
-lint: install ## Lint the template's own Python code (hooks, tests)
-	$(UV) run --no-sync ruff check hooks tests
-	$(UV) run --no-sync ruff format --check hooks tests
+bench: install ## Render the default service and run the benchmarks in it (ONLY=name for one)
+	$(UV) run --no-sync python benchmarks/run.py --uv $(UV) $(if $(ONLY),--only $(ONLY))
+
+lint: install ## Lint the template's own Python code (hooks, tests, benchmarks)
+	$(UV) run --no-sync ruff check hooks tests benchmarks
+	$(UV) run --no-sync ruff format --check hooks tests benchmarks
 
 fmt: install ## Format the template's own Python code
-	$(UV) run --no-sync ruff check --fix hooks tests
-	$(UV) run --no-sync ruff format hooks tests
+	$(UV) run --no-sync ruff check --fix hooks tests benchmarks
+	$(UV) run --no-sync ruff format hooks tests benchmarks
 
 demo: install ## Render the default answers into build/demo/ and serve it on 127.0.0.1:8080
 	rm -rf $(DEMO_DIR)

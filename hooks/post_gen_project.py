@@ -60,6 +60,14 @@ MANIFEST: tuple[Feature, ...] = (
         ),
     ),
     Feature(
+        answer="with_s3",
+        paths=(
+            "src/{package}/storage",
+            "tests/storage",
+            "tests/server/test_ready_s3.py",
+        ),
+    ),
+    Feature(
         answer="download_client",
         derived=True,
         requires=(("with_http_client",), ("with_files",)),

@@ -63,6 +63,17 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
     )
 
 
+def test_s3_off_removes_exactly_the_storage_paths() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_s3": False})
+    assert plan.remove == ("src/svc/storage", "tests/storage", "tests/server/test_ready_s3.py")
+    assert plan.notes == ()
+
+
+def test_s3_and_server_off_skip_paths_already_removed_with_the_server() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_s3": False, "with_server": False})
+    assert plan.remove == ("src/svc/server", "tests/server", "src/svc/storage", "tests/storage")
+
+
 def test_declined_dependent_feature_is_trimmed_silently() -> None:
     answers = {**ALL_ON, "with_server": False, "with_metrics": False, "with_kubernetes": False}
     assert post_gen.make_plan(answers).notes == ()
@@ -141,8 +152,10 @@ def test_rendered_server_off_project_has_no_trace_of_the_server(render: Render) 
     # .cruft.json records the prompts' help text, which names FastAPI; it is not project code.
     files = [p for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"]
     text = "\n".join(p.read_text() for p in files)
-    for word in ("fastapi", "uvicorn", "prometheus", "server import"):
+    # Imports of the trimmed package; moto's test server (`from moto.server import`) is fine.
+    for word in ("fastapi", "uvicorn", "prometheus", "my_service.server", "from .server"):
         assert word not in text.lower(), word
+    assert "from ..server" not in text
 
 
 def expand(project: Path, paths: tuple[str, ...]) -> set[str]:
@@ -207,3 +220,15 @@ def test_rendered_cli_only_project_keeps_a_cli_image(render: Render) -> None:
     ).lower()
     for word in ("kubernetes", "k8s", "kubectl", "create_app", "/health"):
         assert word not in text, word
+
+
+def test_rendered_s3_off_project_has_no_trace_of_s3(render: Render) -> None:
+    project = render(with_s3=False)
+    assert not (project / "src" / "my_service" / "storage").exists()
+    assert not (project / "tests" / "storage").exists()
+    assert not (project / "tests" / "server" / "test_ready_s3.py").exists()
+    files = [p for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"]
+    text = "\n".join(p.read_text() for p in files)
+    for word in ("aioboto3", "moto", "s3settings", "s3client", "my_service.storage"):
+        assert word not in text.lower(), word
+    assert "from ..storage" not in text

@@ -32,6 +32,26 @@ def test_dependencies_follow_the_features(render: Render, tmp_path: Path) -> Non
     assert "fastapi" not in cli_only
     assert "uvicorn" not in cli_only
     assert "prometheus-client" not in cli_only
+    assert "aioboto3" in cli_only, "S3 does not need the server"
+
+
+def test_s3_dependencies_follow_the_toggle(render: Render, tmp_path: Path) -> None:
+    def groups(project: Path) -> tuple[str, str]:
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        return (
+            " ".join(pyproject["project"]["dependencies"]),
+            " ".join(pyproject["dependency-groups"]["dev"]),
+        )
+
+    runtime, dev = groups(render(output_dir=tmp_path / "on"))
+    assert "aioboto3" in runtime
+    assert "moto[server]" in dev
+    assert "types-aioboto3[s3]" in dev
+    runtime, dev = groups(render(output_dir=tmp_path / "off", with_s3=False))
+    assert "aioboto3" not in runtime
+    assert "aiofiles" not in runtime
+    assert "moto" not in dev
+    assert "types-aio" not in dev
 
 
 @pytest.mark.parametrize("license_id", ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"])

@@ -12,16 +12,32 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+{%- if cookiecutter.with_s3 %}
+from typing import Any, Literal, Self
+{%- else %}
 from typing import Any, Literal
+{%- endif %}
 
 import yaml
-{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, ValidationError
-{%- elif cookiecutter.with_server or cookiecutter.with_http_client %}
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-{%- else %}
-from pydantic import BaseModel, ConfigDict, ValidationError
+{%- set any_section = cookiecutter.with_server or cookiecutter.with_http_client or cookiecutter.with_s3 %}
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+{%- if any_section %}
+    Field,
 {%- endif %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+    IPvAnyNetwork,
+{%- endif %}
+{%- if any_section %}
+    SecretStr,
+{%- endif %}
+    ValidationError,
+{%- if cookiecutter.with_s3 %}
+    field_validator,
+    model_validator,
+{%- endif %}
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -131,6 +147,58 @@ class DownloadSettings(Section):
     read_timeout: float = Field(default=60.0, gt=0)
     pool_size: int = Field(default=20, ge=1)
 {%- endif %}
+{%- if cookiecutter.with_s3 %}
+
+
+_MIB = 1024 * 1024
+
+
+class S3Settings(Section):
+{%- if cookiecutter.with_server %}
+    # Off by default so the service runs without a cloud account; when on, the app opens one
+    # client at startup and /ready checks the bucket.
+{%- else %}
+    # Off by default: nothing needs a cloud account until a bucket is configured.
+{%- endif %}
+    enabled: bool = False
+    bucket: str = ""
+    # Prepended to every key (a trailing "/" is added); listed keys come back without it.
+    key_prefix: str = ""
+    # None: AWS itself. An S3-compatible server (MinIO, Ceph, R2) needs its URL here.
+    endpoint_url: str | None = None
+    # None: AWS_REGION / ~/.aws/config decide.
+    region: str | None = None
+    # MinIO and most S3-compatible servers need "path".
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # No keys: the standard AWS credential chain (environment, ~/.aws, container or instance role).
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    session_token: SecretStr | None = None
+    max_pool_connections: int = Field(default=10, ge=1)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+    # Attempts per request, the first included; botocore retries with backoff and jitter.
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    # Streams larger than the threshold are uploaded in parts (up to the threshold is held to
+    # decide). S3 needs parts of at least 5 MiB, except the last; an upload holds about one.
+    multipart_threshold: int = Field(default=8 * _MIB, ge=5 * _MIB)
+    multipart_part_size: int = Field(default=8 * _MIB, ge=5 * _MIB, le=5 * 1024 * _MIB)
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix_is_a_folder(cls, value: str) -> str:
+        # "tenant" must not also match "tenant-2/...": the prefix always ends in "/".
+        value = value.strip("/")
+        return f"{value}/" if value else ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.enabled and not self.bucket:
+            raise ValueError("bucket is required when s3 is enabled")
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("access_key_id and secret_access_key go together")
+        return self
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -161,6 +229,9 @@ class Settings(BaseSettings):
 {%- endif %}
 {%- if cookiecutter.with_http_client and cookiecutter.with_files %}
     download: DownloadSettings = DownloadSettings()
+{%- endif %}
+{%- if cookiecutter.with_s3 %}
+    s3: S3Settings = S3Settings()
 {%- endif %}
 
     @classmethod
@@ -240,6 +311,9 @@ __all__ = [
     "HttpClientSettings",
 {%- endif %}
     "LoggingSettings",
+{%- if cookiecutter.with_s3 %}
+    "S3Settings",
+{%- endif %}
 {%- if cookiecutter.with_server %}
     "ServerSettings",
 {%- endif %}

@@ -1,6 +1,9 @@
 """DownloadClient: fetch a URL into a file (or any chunk consumer) with a fixed memory budget.
 
-Sources: `http(s)://` (SSRF-guarded), `file://` below configured roots (off by default){{ ", `s3://<bucket>/<key>` from the configured bucket" if cookiecutter.with_s3 }}.
+Sources: `http(s)://` (SSRF-guarded), `file://` below configured roots (off by default)
+{%- if cookiecutter.with_s3 %},
+`s3://<bucket>/<key>` from the service's own bucket
+{%- endif %}.
 
 SSRF guard: private, loopback, link-local and other non-global addresses are refused by
 default. Host names are checked by the resolver aiohttp connects through (so the address

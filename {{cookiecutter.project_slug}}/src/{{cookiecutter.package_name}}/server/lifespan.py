@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING
 {% if cookiecutter.with_http_client -%}
 from ..clients import create_session
 {% endif -%}
+{% if cookiecutter.with_http_client and cookiecutter.with_files -%}
+from ..clients.download import DownloadClient
+{% endif -%}
+{% if cookiecutter.with_s3 -%}
+from ..storage import S3Client
+{% endif -%}
 from .resources import Resources
 
 if TYPE_CHECKING:
@@ -16,20 +22,46 @@ if TYPE_CHECKING:
 
     from fastapi import FastAPI
 
+    from ..config import Settings
+
 logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open every long-lived client on one exit stack; it closes them in reverse order."""
-    settings = app.state.settings
+    settings: Settings = app.state.settings
     async with AsyncExitStack() as stack:
+{%- if cookiecutter.with_http_client %}
+        http_session = create_session(settings.http_client)
+        await stack.enter_async_context(http_session)
+{%- endif %}
+{%- if cookiecutter.with_s3 %}
+        s3 = None
+        if settings.s3.enabled:
+            s3 = await stack.enter_async_context(S3Client(settings.s3))
+{%- endif %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+        # A pool of its own: every download connection goes through the SSRF guard.
+        download_session = DownloadClient.create_session(settings.download)
+        await stack.enter_async_context(download_session)
+{%- endif %}
         resources = Resources(
             settings=settings,
 {%- if cookiecutter.with_http_client %}
-            http_session=await stack.enter_async_context(create_session(settings.http_client)),
+            http_session=http_session,
+{%- endif %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+            downloads=DownloadClient(settings.download, session=download_session{{ ", s3=s3" if cookiecutter.with_s3 }}),
+{%- endif %}
+{%- if cookiecutter.with_s3 %}
+            s3=s3,
 {%- endif %}
         )
+{%- if cookiecutter.with_s3 %}
+        if s3 is not None:
+            resources.readiness_checks["s3"] = s3.check_bucket
+{%- endif %}
         # Registered last, so it runs first at shutdown: /ready answers 503 (load balancers
         # stop sending traffic) before any client above is closed.
         stack.callback(resources.begin_shutdown)

@@ -15,7 +15,13 @@ import aiohttp
 from starlette.requests import Request
 
 if TYPE_CHECKING:
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+    from ..clients.download import DownloadClient
+{%- endif %}
     from ..config import Settings
+{%- if cookiecutter.with_s3 %}
+    from ..storage import S3Client
+{%- endif %}
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +36,16 @@ class Resources:
     # The one connection pool for every outgoing HTTP client (BaseClient(session=...)).
     http_session: aiohttp.ClientSession
 {%- endif %}
+{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+    # SSRF-guarded downloads (import endpoint); it has a connection pool of its own.
+    downloads: DownloadClient
+{%- endif %}
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     shutting_down: bool = False
+{%- if cookiecutter.with_s3 %}
+    # Open while the app runs when `s3.enabled`; None otherwise.
+    s3: S3Client | None = None
+{%- endif %}
 
     def begin_shutdown(self) -> None:
         self.shutting_down = True

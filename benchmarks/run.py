@@ -1,0 +1,164 @@
+"""Run the template's benchmarks: `make bench`, or `make bench ONLY=s3_stream`.
+
+Each benchmark is a script in this directory that runs inside a freshly rendered project (its
+own .venv, installed with uv from the shared cache) and prints `name: value` lines on stdout.
+This runner renders and installs each distinct project once, runs the selected scripts, echoes
+their metric lines and fails when a metric is above its budget.
+
+Add a benchmark by writing `benchmarks/<name>.py` and one `Benchmark` entry in `BENCHMARKS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE_ROOT = HERE.parent
+BUILD_DIR = TEMPLATE_ROOT / "build" / "bench"
+METRIC_LINE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*): (?P<value>-?[0-9]+(?:\.[0-9]+)?)$")
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A script run with the rendered project's interpreter; argv[1] is the package name."""
+
+    name: str
+    description: str
+    # Answers for the rendered project, on top of the template defaults.
+    answers: Mapping[str, object] = field(default_factory=dict)
+    # metric -> largest acceptable value; a larger one fails the run.
+    budgets: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def script(self) -> Path:
+        return HERE / f"{self.name}.py"
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark(
+        name="s3_stream",
+        description="64 MiB streamed up and down through S3Client against a local moto server",
+        budgets={"s3_stream_rss_growth_mib": 64},
+    ),
+)
+
+
+def select(names: Sequence[str]) -> list[Benchmark]:
+    """The benchmarks named (all of them when none is), in registry order."""
+    known = {benchmark.name: benchmark for benchmark in BENCHMARKS}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SystemExit(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(known)}")
+    return [b for b in BENCHMARKS if not names or b.name in names]
+
+
+def parse_metrics(output: str) -> dict[str, float]:
+    """The `name: value` lines of a benchmark's stdout."""
+    metrics: dict[str, float] = {}
+    for line in output.splitlines():
+        match = METRIC_LINE.match(line.strip())
+        if match:
+            metrics[match["name"]] = float(match["value"])
+    return metrics
+
+
+def over_budget(metrics: Mapping[str, float], budgets: Mapping[str, float]) -> list[str]:
+    """One message per budget that is exceeded or whose metric is missing."""
+    problems = []
+    for name, limit in budgets.items():
+        if name not in metrics:
+            problems.append(f"{name}: not reported")
+        elif metrics[name] >= limit:
+            problems.append(f"{name}: {metrics[name]:g} is not below {limit:g}")
+    return problems
+
+
+def project_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.setdefault("UV_CACHE_DIR", str(TEMPLATE_ROOT / ".cache" / "uv"))
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    return env
+
+
+def prepare(answers: Mapping[str, object], uv: str) -> tuple[Path, str]:
+    """Render the template with `answers` into build/bench/ and install it; (project, package)."""
+    from cookiecutter.main import cookiecutter
+
+    key = json.dumps(dict(answers), sort_keys=True)
+    target = BUILD_DIR / (hashlib.sha256(key.encode()).hexdigest()[:12] if answers else "default")
+    shutil.rmtree(target, ignore_errors=True)
+    project = Path(
+        cookiecutter(
+            str(TEMPLATE_ROOT),
+            no_input=True,
+            extra_context=dict(answers),
+            output_dir=str(target),
+            default_config=True,
+        )
+    )
+    print(f"# installing {project.relative_to(TEMPLATE_ROOT)}", file=sys.stderr, flush=True)
+    subprocess.run([uv, "sync", "--quiet"], cwd=project, env=project_env(), check=True)
+    (package,) = [path.parent.name for path in (project / "src").glob("*/__init__.py")]
+    return project, package
+
+
+def run(benchmark: Benchmark, project: Path, package: str) -> dict[str, float]:
+    """Run one benchmark script in `project`'s venv; stream its output; return its metrics."""
+    python = project / ".venv" / "bin" / "python"
+    result = subprocess.run(
+        [str(python), str(benchmark.script), package],
+        cwd=project,
+        env=project_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    sys.stdout.write(result.stdout)
+    sys.stdout.flush()
+    if result.returncode != 0:
+        raise RuntimeError(f"{benchmark.name} exited with {result.returncode}")
+    return parse_metrics(result.stdout)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[], help="benchmark name (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument("--uv", default=shutil.which("uv") or "uv", help="uv executable")
+    args = parser.parse_args(argv)
+    names = [name for value in args.only for name in value.split(",") if name]
+    if args.list:
+        for benchmark in BENCHMARKS:
+            print(f"{benchmark.name}: {benchmark.description}")
+        return 0
+    selected = select(names)
+    projects: dict[str, tuple[Path, str]] = {}
+    failures: list[str] = []
+    for benchmark in selected:
+        key = json.dumps(dict(benchmark.answers), sort_keys=True)
+        if key not in projects:
+            projects[key] = prepare(benchmark.answers, args.uv)
+        print(f"# {benchmark.name}: {benchmark.description}", file=sys.stderr, flush=True)
+        try:
+            metrics = run(benchmark, *projects[key])
+        except RuntimeError as exc:
+            failures.append(str(exc))
+            continue
+        failures += [f"{benchmark.name}: {p}" for p in over_budget(metrics, benchmark.budgets)]
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

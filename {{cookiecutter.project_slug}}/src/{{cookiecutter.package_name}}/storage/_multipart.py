@@ -1,0 +1,161 @@
+"""Multipart upload of a stream: it either completes, or it is aborted.
+
+S3 keeps the parts of an upload that is neither completed nor aborted (and bills for them), so
+every way out of `MultipartUpload.run` other than success aborts the upload: a failing source,
+a failing request, and cancellation. The abort runs in a task that the owner tracks, awaited
+through `asyncio.shield`, so a second cancellation cannot interrupt it and the owner can wait
+for it before it closes the connection pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import aiohttp
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import StorageError
+from .streams import iter_parts
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Coroutine
+    from contextlib import AbstractContextManager
+
+    from types_aiobotocore_s3 import S3Client as BotoS3Client
+    from types_aiobotocore_s3.type_defs import (
+        CompletedPartTypeDef,
+        CreateMultipartUploadOutputTypeDef,
+    )
+
+logger = logging.getLogger(__name__)
+
+# S3 numbers parts from 1 to 10,000.
+MAX_PARTS = 10_000
+# What boto3's managed transfers use: S3 verifies every part on arrival.
+CHECKSUM_ALGORITHM: Final = "CRC32"
+
+_LIBRARY_ERRORS = (BotoCoreError, ClientError, aiohttp.ClientError)
+
+
+@dataclass
+class MultipartUpload:
+    """The upload of one object in parts.
+
+    `key` is the full key (prefix included). `errors(operation)` translates library errors
+    raised by an S3 call; errors raised by the source are left alone. Abort tasks stay in
+    `cleanup` until they finish.
+    """
+
+    client: BotoS3Client
+    bucket: str
+    key: str
+    errors: Callable[[str], AbstractContextManager[None]]
+    cleanup: set[asyncio.Task[None]]
+
+    async def run(
+        self, chunks: AsyncIterator[bytes], *, part_size: int, extra: dict[str, Any]
+    ) -> tuple[int, str]:
+        """Upload `chunks` in parts of `part_size` bytes; return (size, etag).
+
+        `extra` holds CreateMultipartUpload arguments such as ContentType and Metadata.
+        """
+        upload_id = await self._create(extra)
+        parts: list[CompletedPartTypeDef] = []
+        size = 0
+        try:
+            async with aclosing(iter_parts(chunks, part_size)) as bodies:
+                async for body in bodies:
+                    size += len(body)
+                    parts.append(await self._upload_part(upload_id, len(parts) + 1, body))
+                    del body  # so one part is in memory at a time, not two
+            with self.errors("complete_multipart_upload"):
+                completed = await self.client.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                )
+        except BaseException:
+            # Re-raised below: this only makes sure no parts are left behind.
+            await asyncio.shield(self._spawn(self._abort(upload_id)))
+            raise
+        return size, completed.get("ETag", "")
+
+    async def _create(self, extra: dict[str, Any]) -> str:
+        request = asyncio.ensure_future(
+            self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ChecksumAlgorithm=CHECKSUM_ALGORITHM, **extra
+            )
+        )
+        try:
+            with self.errors("create_multipart_upload"):
+                response = await asyncio.shield(request)
+        except asyncio.CancelledError:
+            # S3 may have created the upload already: abort it as soon as its id arrives.
+            self._spawn(self._abort_when_created(request))
+            raise
+        return response["UploadId"]
+
+    async def _upload_part(self, upload_id: str, number: int, body: bytes) -> CompletedPartTypeDef:
+        if number > MAX_PARTS:
+            raise StorageError(
+                f"upload_part s3://{self.bucket}/{self.key}: more than {MAX_PARTS} parts; "
+                "raise s3.multipart_part_size",
+                operation="upload_part",
+                bucket=self.bucket,
+            )
+        with self.errors("upload_part"):
+            response = await self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=upload_id,
+                PartNumber=number,
+                # Sent in pieces: whole bytes would be copied into the transport buffer,
+                # doubling the memory each part takes.
+                Body=io.BytesIO(body),
+                ChecksumAlgorithm=CHECKSUM_ALGORITHM,
+            )
+        part: CompletedPartTypeDef = {"PartNumber": number, "ETag": response["ETag"]}
+        # An upload created with a checksum algorithm must list every part's checksum.
+        if "ChecksumCRC32" in response:
+            part["ChecksumCRC32"] = response["ChecksumCRC32"]
+        return part
+
+    async def _abort_when_created(
+        self, request: asyncio.Future[CreateMultipartUploadOutputTypeDef]
+    ) -> None:
+        try:
+            response = await request
+        except _LIBRARY_ERRORS:
+            return  # never created: nothing to abort
+        await self._abort(response["UploadId"])
+
+    async def _abort(self, upload_id: str) -> None:
+        try:
+            await self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=upload_id
+            )
+        except _LIBRARY_ERRORS:
+            # The error that led here matters more. A bucket lifecycle rule
+            # (AbortIncompleteMultipartUpload) removes what is left.
+            logger.warning(
+                "could not abort multipart upload %s of s3://%s/%s",
+                upload_id,
+                self.bucket,
+                self.key,
+                exc_info=True,
+            )
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self.cleanup.add(task)
+        task.add_done_callback(self.cleanup.discard)
+        return task
+
+
+__all__ = ["MAX_PARTS", "MultipartUpload"]

@@ -23,7 +23,7 @@ MIB = 1024 * 1024
 # S3's smallest part, so uploads above 5 MiB go up in parts here.
 PART = 5 * MIB
 {%- endif %}
-BACKENDS = [{{ '"local", ' if cookiecutter.with_files }}{{ '"s3"' if cookiecutter.with_s3 }}]
+BACKENDS = [{{ ((['"local"'] if cookiecutter.with_files else []) + (['"s3"'] if cookiecutter.with_s3 else [])) | join(", ") }}]
 
 Leftovers = Callable[[], Awaitable[list[str]]]
 
@@ -45,12 +45,14 @@ class Backend:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest{{ ", tmp_path: Path" if cookiecutter.with_files }}) -> Backend:
-    config: dict[str, Any] = {
 {%- if cookiecutter.with_http_client and cookiecutter.with_files %}
+    config: dict[str, Any] = {
         # The import source runs on 127.0.0.1: allow exactly that, nothing else private.
         "download": {"allowed_networks": ["127.0.0.1/32"]},
-{%- endif %}
     }
+{%- else %}
+    config: dict[str, Any] = {}
+{%- endif %}
 {%- if cookiecutter.with_files and cookiecutter.with_s3 %}
     if request.param == "local":
         return local_backend(config, tmp_path / "store")
@@ -70,7 +72,7 @@ def local_backend(config: dict[str, Any], root: Path) -> Backend:
     async def leftovers() -> list[str]:
         return await asyncio.to_thread(files)
 
-    storage = {{ '{"backend": "local", "root": str(root)}' if cookiecutter.with_s3 else '{"root": str(root)}' }}
+    storage: dict[str, Any] = {{ '{"backend": "local", "root": str(root)}' if cookiecutter.with_s3 else '{"root": str(root)}' }}
     return Backend("local", {**config, "storage": storage}, leftovers)
 {%- endif %}
 {%- if cookiecutter.with_s3 %}
@@ -95,7 +97,7 @@ def s3_backend(config: dict[str, Any], request: pytest.FixtureRequest) -> Backen
             + [f"upload:{item['Key']}" for item in uploads.get("Uploads", [])]
         )
 
-    storage = {{ '{"backend": "s3"}' if cookiecutter.with_files else '{}' }}
+    storage: dict[str, Any] = {{ '{"backend": "s3"}' if cookiecutter.with_files else '{}' }}
     return Backend("s3", {**config, "s3": s3, "storage": storage}, leftovers)
 {%- endif %}
 

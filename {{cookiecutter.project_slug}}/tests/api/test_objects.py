@@ -7,6 +7,13 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
+{%- if cookiecutter.with_files and cookiecutter.with_s3 %}
+
+from {{ cookiecutter.package_name }}.config import ENV_PREFIX, ConfigError, load_settings
+{%- elif not cookiecutter.with_files %}
+
+from {{ cookiecutter.package_name }}.config import Settings
+{%- endif %}
 
 from .conftest import MIB, Backend, assert_envelope, serve
 
@@ -214,3 +221,21 @@ async def test_uploads_may_pass_the_global_body_limit_up_to_the_storage_limit(
         assert (await api.get(f"{OBJECTS}/large.bin")).content == data
         other = await api.post("/version", content=b"x" * 2048)
         assert_envelope(other, 413, "payload_too_large")
+{%- if cookiecutter.with_files and cookiecutter.with_s3 %}
+
+
+def test_backend_s3_needs_s3_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clear error when the settings load, not a failure on the first request."""
+    monkeypatch.setenv(f"{ENV_PREFIX}STORAGE__BACKEND", "s3")
+    with pytest.raises(ConfigError, match=r"storage\.backend is s3 but S3 is off"):
+        load_settings()
+{%- elif not cookiecutter.with_files %}
+
+
+async def test_objects_answer_503_while_s3_is_off() -> None:
+    """The defaults keep S3 off: the service starts, the objects API says why it cannot work."""
+    async with serve(Settings()) as api:
+        response = await api.get(f"{OBJECTS}/any")
+    assert_envelope(response, 503, "service_unavailable")
+    assert "s3.enabled" in response.json()["error"]["message"]
+{%- endif %}

@@ -15,7 +15,7 @@ class AsyncReader(Protocol):
     async def read(self, size: int = -1, /) -> bytes: ...
 
 
-# A plain (blocking) file is not accepted: open it with aiofiles, or use S3Client.upload_file.
+# A plain (blocking) file is not accepted: open it with aiofiles{{ ', or use S3Client.upload_file' if cookiecutter.with_s3 }}.
 ByteSource = AsyncIterable[bytes] | AsyncReader
 
 

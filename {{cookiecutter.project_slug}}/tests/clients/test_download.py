@@ -5,6 +5,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+{% if cookiecutter.with_s3 -%}
+import aioboto3
+{% endif -%}
 import pytest
 from typer.testing import CliRunner
 
@@ -17,6 +20,9 @@ from {{ cookiecutter.package_name }}.clients.download import (
 )
 from {{ cookiecutter.package_name }}.config import ENV_PREFIX, DownloadSettings
 from {{ cookiecutter.package_name }}.files import ChecksumMismatchError
+{%- if cookiecutter.with_s3 %}
+from {{ cookiecutter.package_name }}.storage import ObjectNotFound, S3Client
+{%- endif %}
 
 from .conftest import Upstream
 
@@ -191,3 +197,28 @@ def test_cli_download_refuses_private_targets(upstream_in_thread: str, tmp_path:
     assert result.exit_code == 1
     assert "not allowed" in result.stderr
     assert listing(tmp_path) == []
+{%- if cookiecutter.with_s3 %}
+
+
+async def test_s3_source_reads_only_the_service_bucket(
+    s3_settings: Any, boto_session: aioboto3.Session, tmp_path: Path
+) -> None:
+    async with S3Client(s3_settings, session=boto_session) as s3:
+        await s3.put_bytes("exports/report.csv", b"a,b\n1,2\n", content_type="text/csv")
+        async with DownloadClient(DownloadSettings(), s3=s3) as client:
+            url = f"s3://{s3_settings.bucket}/exports/report.csv"
+            target, written = await client.to_file(url, tmp_path)
+            assert target == tmp_path / "report.csv"
+            assert written.sha256 == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+            with pytest.raises(SourceNotAllowedError):
+                await client.to_file("s3://someone-elses-bucket/x.csv", tmp_path / "x")
+            with pytest.raises(ObjectNotFound):
+                await client.to_file(f"s3://{s3_settings.bucket}/missing.csv", tmp_path / "y")
+    assert listing(tmp_path) == ["report.csv"]
+
+
+async def test_s3_source_needs_an_s3_client(tmp_path: Path) -> None:
+    async with DownloadClient(DownloadSettings()) as client:
+        with pytest.raises(SourceNotAllowedError):
+            await client.to_file("s3://bucket/key", tmp_path / "x")
+{%- endif %}

@@ -1,5 +1,6 @@
 """DownloadClient: streamed, size-capped, checksummed, atomic and SSRF-guarded."""
 
+import asyncio
 import hashlib
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.clients import ClientTimeoutError
 from {{ cookiecutter.package_name }}.clients.download import (
     DownloadClient,
     DownloadTooLargeError,
@@ -112,6 +114,28 @@ async def test_redirects_are_checked_at_every_hop(upstream: Upstream, tmp_path: 
         )
     assert written.size == 10
     assert upstream.calls["/api/data"] == 1, "only the allowed hop was fetched"
+
+
+async def test_transient_upstream_errors_are_retried(upstream: Upstream, tmp_path: Path) -> None:
+    fast = settings(max_attempts=3, backoff_base=0.01, backoff_max=0.05)
+    async with DownloadClient(fast) as client:
+        _, written = await client.to_file(f"{upstream.base_url}flaky", tmp_path / "f")
+    assert written.size == len(b'{"ok": true}')
+    assert upstream.calls["/api/flaky"] == 3, "503, 503, then 200"
+
+
+async def test_hanging_upstream_times_out_within_the_budget(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    quick = settings(read_timeout=0.3, max_attempts=2, backoff_base=0.01, backoff_max=0.05)
+    started = asyncio.get_running_loop().time()
+    async with DownloadClient(quick) as client:
+        with pytest.raises(ClientTimeoutError):
+            await client.to_file(f"{upstream.base_url}hang", tmp_path / "f")
+    elapsed = asyncio.get_running_loop().time() - started
+    assert elapsed < 2 * 0.3 + 0.05 + 0.5, f"{elapsed:.2f}s"
+    assert upstream.calls["/api/hang"] == 2
+    assert listing(tmp_path) == []
 
 
 async def test_redirect_loops_are_bounded(upstream: Upstream, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from cookiecutter.exceptions import FailedHookException
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from .conftest import Render, load_hook
+from .conftest import Ledger, Render, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 
@@ -45,12 +45,24 @@ def test_free_text_is_refused_clearly_or_kept_verbatim(
     render: Render,
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
+    ledger: Ledger,
     field: str,
     text: str,
 ) -> None:
     # cookiecutter itself evaluates Jinja in non-interactive answers; the hook refuses those
     # delimiters for interactive ones (tested in test_pre_gen_hook.py).
     assume(not any(d in text for d in ("{{", "{%", "{#")))
+    with ledger.case("template_input"):
+        check_answer(render, tmp_path_factory, monkeypatch, field, text)
+
+
+def check_answer(
+    render: Render,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    text: str,
+) -> None:
     workdir = tmp_path_factory.mktemp("hostile")
     monkeypatch.chdir(workdir)
     problem = pre_gen.first_error({**BASE_ANSWERS, field: text})

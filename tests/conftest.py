@@ -20,6 +20,17 @@ HOOKS = TEMPLATE_ROOT / "hooks"
 DEFAULTS: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
 
 Render = Callable[..., Path]
+# A complete, valid answer set for the hooks' pure functions.
+VALID_ANSWERS: dict[str, Any] = {
+    "project_name": "My Service",
+    "project_slug": "my-service",
+    "package_name": "my_service",
+    "description": "A service.",
+    "author_name": "Jane Doe",
+    "author_email": "jane@example.com",
+    "version": "0.1.0",
+    "python_version": "3.11",
+}
 
 
 def load_hook(name: str) -> ModuleType:

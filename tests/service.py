@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from cookiecutter.main import cookiecutter
+
+from .conftest import TEMPLATE_ROOT, run_make
 
 TOKEN = "reliability-token-0123456789"
 ALLOWED_ORIGIN = "https://app.example"
@@ -22,6 +25,21 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def render_and_install(output: Path, cookiecutter_config: Path) -> Path:
+    """The default project rendered into `output`, after its README's first step."""
+    project = Path(
+        cookiecutter(
+            str(TEMPLATE_ROOT),
+            no_input=True,
+            output_dir=str(output),
+            config_file=str(cookiecutter_config),
+        )
+    )
+    result = run_make(project, "install")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return project
 
 
 @dataclass

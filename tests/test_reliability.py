@@ -16,8 +16,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from .conftest import Ledger, run_make
-from .service import ALLOWED_ORIGIN, TOKEN, Service, running_service
+from .conftest import Ledger
+from .service import ALLOWED_ORIGIN, TOKEN, Service, render_and_install, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
@@ -28,20 +28,7 @@ FUZZ_EXAMPLES = 25
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path) -> Path:
     """The default project, rendered once per module and installed with uv."""
-    from cookiecutter.main import cookiecutter
-
-    out = tmp_path_factory.mktemp("reliability")
-    path = Path(
-        cookiecutter(
-            str(Path(__file__).resolve().parents[1]),
-            no_input=True,
-            output_dir=str(out),
-            config_file=str(cookiecutter_config),
-        )
-    )
-    result = run_make(path, "install")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return path
+    return render_and_install(tmp_path_factory.mktemp("reliability"), cookiecutter_config)
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,8 @@ DEMO_PORT ?= 8080
 
 # One uv cache for the template's venv and for every project the tests render.
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
-# Use the interpreter we were given; never download one.
+# Use the interpreters on this machine; never download one.
 export UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
 ONLY ?=
 
@@ -31,7 +30,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 .venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --locked --quiet
+	$(UV) sync --locked --quiet --python "$(PYTHON)"
 	@touch $@
 
 install: .venv/.synced ## Create .venv with the pinned dev tools

@@ -5,7 +5,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,6 +20,17 @@ HOOKS = TEMPLATE_ROOT / "hooks"
 DEFAULTS: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
 
 Render = Callable[..., Path]
+# A complete, valid answer set for the hooks' pure functions.
+VALID_ANSWERS: dict[str, Any] = {
+    "project_name": "My Service",
+    "project_slug": "my-service",
+    "package_name": "my_service",
+    "description": "A service.",
+    "author_name": "Jane Doe",
+    "author_email": "jane@example.com",
+    "version": "0.1.0",
+    "python_version": "3.11",
+}
 
 
 def load_hook(name: str) -> ModuleType:
@@ -61,6 +73,58 @@ def render(tmp_path: Path, cookiecutter_config: Path) -> Render:
     return _render
 
 
+RELIABILITY = "reliability"
+RELIABILITY_CATEGORIES = ("api_fuzzing", "faults", "hostile_input", "template_input", "load")
+
+
+class Ledger:
+    """Counts the cases a reliability test tried and how many failed, for the final summary.
+
+    The counts travel on the test report (user_properties), so they survive pytest-xdist.
+    """
+
+    def __init__(self, node: pytest.Item) -> None:
+        self._node = node
+
+    def add(self, category: str, tried: int, failures: int = 0) -> None:
+        assert category in RELIABILITY_CATEGORIES, category
+        self._node.user_properties.append((RELIABILITY, (category, tried, failures)))
+
+    @contextmanager
+    def case(self, category: str) -> Iterator[None]:
+        """One case: counted as a failure if the block raises (the error propagates)."""
+        try:
+            yield
+        except BaseException:
+            self.add(category, 1, 1)
+            raise
+        self.add(category, 1, 0)
+
+
+@pytest.fixture
+def ledger(request: pytest.FixtureRequest) -> Ledger:
+    return Ledger(request.node)
+
+
+def reliability_summary(reports: list[Any]) -> list[str]:
+    totals = {category: [0, 0] for category in RELIABILITY_CATEGORIES}
+    seen = False
+    for report in reports:
+        for key, value in getattr(report, "user_properties", ()):
+            if key == RELIABILITY:
+                category, tried, failures = value
+                totals[category][0] += tried
+                totals[category][1] += failures
+                seen = True
+    if not seen:
+        return []
+    lines = ["reliability summary (cases tried, failures):"]
+    for category, (tried, failures) in totals.items():
+        lines.append(f"  {category}: tried={tried} failures={failures}")
+    lines.append(f"reliability_failures: {sum(f for _, f in totals.values())}")
+    return lines
+
+
 MATRIX_TIERS = (
     ("combinations_rendered_clean", "test_combination_renders_clean"),
     ("combinations_fully_tested", "test_combination_passes_full_checks"),
@@ -75,6 +139,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         for report in terminalreporter.stats.get(outcome, [])
         if getattr(report, "when", "call") == "call" or outcome == "error"
     ]
+    for line in reliability_summary(reports):
+        terminalreporter.write_line(line)
     for figure, test_name in MATRIX_TIERS:
         ran = {r.nodeid: r.outcome for r in reports if f"::{test_name}[" in r.nodeid}
         if ran:

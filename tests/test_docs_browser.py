@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,9 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
 
-from .conftest import TEMPLATE_ROOT, project_env, run_make, uv_binary
+from .conftest import project_env, uv_binary
+from .service import free_port, render_and_install
 
 pytestmark = pytest.mark.slow
 
@@ -56,26 +55,9 @@ def chromium() -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path) -> Path:
     """The default render after its README's first step, `make install`."""
     output = tmp_path_factory.mktemp("browser")
-    project = Path(
-        cookiecutter(
-            str(TEMPLATE_ROOT),
-            no_input=True,
-            output_dir=str(output),
-            config_file=str(cookiecutter_config),
-        )
-    )
-    assert not (project / "uv.lock").exists(), "the hooks never run uv"
-    result = run_make(project, "install")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert (project / "uv.lock").is_file(), "make install creates the lock"
+    project = render_and_install(output, cookiecutter_config)
+    assert (project / "uv.lock").is_file(), "make install creates the lock (the hooks never run uv)"
     return project
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

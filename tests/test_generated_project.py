@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -11,15 +10,9 @@ import httpx
 import pytest
 
 from .conftest import TEMPLATE_ROOT, project_env
+from .service import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_make_demo_serves_health(tmp_path: Path) -> None:

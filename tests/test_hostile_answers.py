@@ -7,7 +7,7 @@ from cookiecutter.exceptions import FailedHookException
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from .conftest import Render, load_hook
+from .conftest import VALID_ANSWERS, Ledger, Render, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 
@@ -45,15 +45,27 @@ def test_free_text_is_refused_clearly_or_kept_verbatim(
     render: Render,
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
+    ledger: Ledger,
     field: str,
     text: str,
 ) -> None:
     # cookiecutter itself evaluates Jinja in non-interactive answers; the hook refuses those
     # delimiters for interactive ones (tested in test_pre_gen_hook.py).
     assume(not any(d in text for d in ("{{", "{%", "{#")))
+    with ledger.case("template_input"):
+        check_answer(render, tmp_path_factory, monkeypatch, field, text)
+
+
+def check_answer(
+    render: Render,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    text: str,
+) -> None:
     workdir = tmp_path_factory.mktemp("hostile")
     monkeypatch.chdir(workdir)
-    problem = pre_gen.first_error({**BASE_ANSWERS, field: text})
+    problem = pre_gen.first_error({**VALID_ANSWERS, field: text})
     try:
         project = render(output_dir=workdir / "out", **{field: text})
     except FailedHookException:
@@ -70,15 +82,3 @@ def test_free_text_is_refused_clearly_or_kept_verbatim(
     else:
         assert pyproject["project"]["authors"][0]["name"] == text
         assert text in (project / "LICENSE").read_text(encoding="utf-8")
-
-
-BASE_ANSWERS = {
-    "project_name": "My Service",
-    "project_slug": "my-service",
-    "package_name": "my_service",
-    "description": "A service.",
-    "author_name": "Jane Doe",
-    "author_email": "jane@example.com",
-    "version": "0.1.0",
-    "python_version": "3.11",
-}

@@ -3,25 +3,15 @@
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
-from .conftest import DEFAULTS, TEMPLATE_ROOT, Render, load_hook
+from .conftest import DEFAULTS, TEMPLATE_ROOT, VALID_ANSWERS, Render, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 
-VALID: dict[str, Any] = {
-    "project_name": "My Service",
-    "project_slug": "my-service",
-    "package_name": "my_service",
-    "description": "A service.",
-    "author_name": "Jane Doe",
-    "author_email": "jane@example.com",
-    "version": "0.1.0",
-    "python_version": "3.11",
-}
+VALID = VALID_ANSWERS
 
 BAD_VALUES = [
     ("project_name", "   ", "must not be empty"),

@@ -32,7 +32,9 @@ from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 {%- endif %}
 
 # A single callback holding the loop longer than this fails the test: something blocked.
-SLOW_CALLBACK_SECONDS = 0.5
+# 1 s, not less: on a loaded CI machine legitimate startup work (aiobotocore builds its
+# client on the loop) was seen at 0.57 s.
+SLOW_CALLBACK_SECONDS = 1.0
 
 
 @pytest.fixture(autouse=True)

@@ -145,7 +145,13 @@ class DownloadSettings(Section):
     max_redirects: int = Field(default=5, ge=0, le=20)
     chunk_size: int = Field(default=1024 * 1024, ge=1024)
     connect_timeout: float = Field(default=10.0, gt=0)
+    # Longest wait for the next bytes (also for the response to start); a download has no
+    # total timeout, so a large file on a slow link can finish.
     read_timeout: float = Field(default=60.0, gt=0)
+    # Attempts to start the download (1 = no retries), with full-jitter backoff in between.
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    backoff_base: float = Field(default=0.5, ge=0)
+    backoff_max: float = Field(default=10.0, ge=0)
     pool_size: int = Field(default=20, ge=1)
 {%- endif %}
 {%- if cookiecutter.with_s3 %}

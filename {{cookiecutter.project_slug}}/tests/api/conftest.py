@@ -48,7 +48,8 @@ def backend(request: pytest.FixtureRequest{{ ", tmp_path: Path" if cookiecutter.
 {%- if cookiecutter.with_http_client and cookiecutter.with_files %}
     config: dict[str, Any] = {
         # The import source runs on 127.0.0.1: allow exactly that, nothing else private.
-        "download": {"allowed_networks": ["127.0.0.1/32"]},
+        # One attempt: tests of failing sources need no retries.
+        "download": {"allowed_networks": ["127.0.0.1/32"], "max_attempts": 1},
     }
 {%- else %}
     config: dict[str, Any] = {}

@@ -1,14 +1,19 @@
 """DownloadClient: streamed, size-capped, checksummed, atomic and SSRF-guarded."""
 
+import asyncio
 import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
+{% if cookiecutter.with_s3 -%}
+import aioboto3
+{% endif -%}
 import pytest
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.clients import ClientTimeoutError
 from {{ cookiecutter.package_name }}.clients.download import (
     DownloadClient,
     DownloadTooLargeError,
@@ -17,6 +22,9 @@ from {{ cookiecutter.package_name }}.clients.download import (
 )
 from {{ cookiecutter.package_name }}.config import ENV_PREFIX, DownloadSettings
 from {{ cookiecutter.package_name }}.files import ChecksumMismatchError
+{%- if cookiecutter.with_s3 %}
+from {{ cookiecutter.package_name }}.storage import ObjectNotFound, S3Client
+{%- endif %}
 
 from .conftest import Upstream
 
@@ -108,6 +116,28 @@ async def test_redirects_are_checked_at_every_hop(upstream: Upstream, tmp_path: 
     assert upstream.calls["/api/data"] == 1, "only the allowed hop was fetched"
 
 
+async def test_transient_upstream_errors_are_retried(upstream: Upstream, tmp_path: Path) -> None:
+    fast = settings(max_attempts=3, backoff_base=0.01, backoff_max=0.05)
+    async with DownloadClient(fast) as client:
+        _, written = await client.to_file(f"{upstream.base_url}flaky", tmp_path / "f")
+    assert written.size == len(b'{"ok": true}')
+    assert upstream.calls["/api/flaky"] == 3, "503, 503, then 200"
+
+
+async def test_hanging_upstream_times_out_within_the_budget(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    quick = settings(read_timeout=0.3, max_attempts=2, backoff_base=0.01, backoff_max=0.05)
+    started = asyncio.get_running_loop().time()
+    async with DownloadClient(quick) as client:
+        with pytest.raises(ClientTimeoutError):
+            await client.to_file(f"{upstream.base_url}hang", tmp_path / "f")
+    elapsed = asyncio.get_running_loop().time() - started
+    assert elapsed < 2 * 0.3 + 0.05 + 0.5, f"{elapsed:.2f}s"
+    assert upstream.calls["/api/hang"] == 2
+    assert listing(tmp_path) == []
+
+
 async def test_redirect_loops_are_bounded(upstream: Upstream, tmp_path: Path) -> None:
     loop = f"{upstream.base_url}redirect?to={upstream.base_url}redirect"
     async with DownloadClient(settings(max_redirects=2)) as client:
@@ -191,3 +221,28 @@ def test_cli_download_refuses_private_targets(upstream_in_thread: str, tmp_path:
     assert result.exit_code == 1
     assert "not allowed" in result.stderr
     assert listing(tmp_path) == []
+{%- if cookiecutter.with_s3 %}
+
+
+async def test_s3_source_reads_only_the_service_bucket(
+    s3_settings: Any, boto_session: aioboto3.Session, tmp_path: Path
+) -> None:
+    async with S3Client(s3_settings, session=boto_session) as s3:
+        await s3.put_bytes("exports/report.csv", b"a,b\n1,2\n", content_type="text/csv")
+        async with DownloadClient(DownloadSettings(), s3=s3) as client:
+            url = f"s3://{s3_settings.bucket}/exports/report.csv"
+            target, written = await client.to_file(url, tmp_path)
+            assert target == tmp_path / "report.csv"
+            assert written.sha256 == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+            with pytest.raises(SourceNotAllowedError):
+                await client.to_file("s3://someone-elses-bucket/x.csv", tmp_path / "x")
+            with pytest.raises(ObjectNotFound):
+                await client.to_file(f"s3://{s3_settings.bucket}/missing.csv", tmp_path / "y")
+    assert listing(tmp_path) == ["report.csv"]
+
+
+async def test_s3_source_needs_an_s3_client(tmp_path: Path) -> None:
+    async with DownloadClient(DownloadSettings()) as client:
+        with pytest.raises(SourceNotAllowedError):
+            await client.to_file("s3://bucket/key", tmp_path / "x")
+{%- endif %}

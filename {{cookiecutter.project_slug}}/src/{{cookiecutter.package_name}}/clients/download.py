@@ -32,6 +32,7 @@ from yarl import URL
 from ..files import check_relative, iter_file, safe_join, stream_to_file
 from .base import TRANSPORT_ERRORS, _translate
 from .errors import HTTPStatusError
+from .retry import RetryPolicy, parse_retry_after
 from .urls import redact_url
 
 if TYPE_CHECKING:
@@ -129,6 +130,11 @@ class DownloadClient:
     ) -> None:
         self.settings = settings
         self.policy = policy_from(settings)
+        self.retry_policy = RetryPolicy(
+            attempts=settings.max_attempts,
+            backoff_base=settings.backoff_base,
+            backoff_max=settings.backoff_max,
+        )
         self._session = session
         self._owns_session = session is None
 {%- if cookiecutter.with_s3 %}
@@ -224,21 +230,19 @@ class DownloadClient:
             if url.scheme not in web or url.scheme not in self.settings.allowed_schemes:
                 raise SourceNotAllowedError(f"scheme not allowed after redirect: {url.scheme}")
             self._check_address_literal(url)
-            try:
-                response = await session.get(url, allow_redirects=False)
-            except TRANSPORT_ERRORS as exc:
-                raise _translate(exc, "GET", url) from exc
+            # GET is idempotent: connection errors, timeouts and 429/502/503/504 are retried
+            # (bounded, with jitter, Retry-After honoured) before anything is streamed.
+            response: aiohttp.ClientResponse | None = None
+            async for attempt in self.retry_policy.retrying(enabled=True):
+                with attempt:
+                    response = await self._get(session, url)
+            assert response is not None  # the loop returned a response or raised
             if response.status in REDIRECT_STATUSES and "Location" in response.headers:
                 location = URL(response.headers["Location"])
                 response.release()
                 url = url.join(location)
                 continue
             try:
-                if response.status >= 400:
-                    body = await response.content.read(1024)
-                    raise HTTPStatusError(
-                        method="GET", url=redact_url(url), status=response.status, body=body
-                    )
                 size = response.content_length
                 if size is not None and size > self.settings.max_bytes:
                     raise DownloadTooLargeError(self.settings.max_bytes)
@@ -255,6 +259,29 @@ class DownloadClient:
                 response.release()
             return
         raise SourceNotAllowedError(f"more than {self.settings.max_redirects} redirects")
+
+    @staticmethod
+    async def _get(session: aiohttp.ClientSession, url: URL) -> aiohttp.ClientResponse:
+        """One attempt: a response below 400 (redirects included) or a translated error."""
+        try:
+            response = await session.get(url, allow_redirects=False)
+        except TRANSPORT_ERRORS as exc:
+            raise _translate(exc, "GET", url) from exc
+        if response.status < 400:
+            return response
+        try:
+            body = await response.content.read(1024)
+        except TRANSPORT_ERRORS:
+            body = b""
+        finally:
+            response.release()
+        raise HTTPStatusError(
+            method="GET",
+            url=redact_url(url),
+            status=response.status,
+            body=body,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
 
     async def _http_chunks(
         self, response: aiohttp.ClientResponse, url: URL

@@ -157,7 +157,7 @@ async def test_private_targets_and_other_schemes_are_refused(
     api: httpx.AsyncClient, backend: Backend, source: Source, index: int
 ) -> None:
     response = await import_(api, url=ssrf_targets(source.port)[index], key="stolen")
-    assert_envelope(response, 400, "source_not_allowed")
+    assert_envelope(response, 403, "source_not_allowed")
     assert source.calls == Counter()
     assert await backend.leftovers() == []
 
@@ -168,7 +168,7 @@ async def test_loopback_is_refused_by_default(backend: Backend, source: Source, 
     async with serve(backend.settings(download={})) as api:
         url = f"http://{host}:{source.port}/files/data.bin"
         response = await import_(api, url=url, key="k")
-    assert_envelope(response, 400, "source_not_allowed")
+    assert_envelope(response, 403, "source_not_allowed")
     assert source.calls == Counter()
 
 
@@ -177,7 +177,7 @@ async def test_redirect_to_a_private_address_is_refused(
 ) -> None:
     hidden = f"http://127.0.0.2:{source.port}/files/data.bin"
     response = await import_(api, url=f"{source.url}redirect?to={hidden}", key="k")
-    assert_envelope(response, 400, "source_not_allowed")
+    assert_envelope(response, 403, "source_not_allowed")
     assert source.calls == Counter({"/redirect": 1}), "the private hop was never fetched"
     assert await backend.leftovers() == []
 
@@ -207,10 +207,12 @@ async def test_slow_source_is_504(backend: Backend, source: Source) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"url": "not a url"}, 422, "validation_error"),
+        ({"url": "http://[::1/x"}, 422, "validation_error"),
+        ({"url": "not a url"}, 403, "source_not_allowed"),
         ({"url": "https://example.com/x", "sha256": "abc"}, 422, "validation_error"),
         ({"url": "https://example.com/x", "extra": 1}, 422, "validation_error"),
-        ({"url": "https://example.com/x", "key": "../x"}, 400, "invalid_key"),
+        ({"url": "https://example.com/x", "key": "../x"}, 422, "validation_error"),
+        ({"url": "https://example.com/x", "key": "é" * 200}, 400, "invalid_key"),
     ],
 )
 async def test_invalid_requests_fail_before_anything_is_fetched(

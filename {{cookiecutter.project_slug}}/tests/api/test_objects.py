@@ -150,7 +150,8 @@ async def test_listing_filters_by_prefix(api: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("params", "status", "code"),
     [
-        ({"cursor": "not-a-cursor!"}, 400, "invalid_cursor"),
+        ({"cursor": "not-a-cursor!"}, 422, "validation_error"),
+        ({"cursor": "A"}, 422, "validation_error"),
         ({"limit": 0}, 422, "validation_error"),
         ({"limit": 1001}, 422, "validation_error"),
     ],

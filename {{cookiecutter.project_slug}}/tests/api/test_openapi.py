@@ -7,6 +7,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.server import create_app
+from {{ cookiecutter.package_name }}.storage.keys import KEY_PATTERN, MAX_KEY_BYTES
 
 ENVELOPE = "#/components/schemas/ErrorEnvelope"
 
@@ -53,3 +54,14 @@ def test_uploads_and_downloads_are_binary(operations: dict[str, dict[str, Any]])
     assert upload["content"]["application/octet-stream"]["schema"] == binary
     download = operations["GET /api/v1/objects/{key}"]["responses"]["200"]
     assert download["content"]["application/octet-stream"]["schema"] == binary
+
+
+def test_keys_are_documented_with_the_rules_storage_enforces(
+    operations: dict[str, dict[str, Any]],
+) -> None:
+    keyed = [name for name in operations if name.endswith("{key}")]
+    assert len(keyed) == 4
+    for name in keyed:
+        (parameter,) = [p for p in operations[name]["parameters"] if p["name"] == "key"]
+        assert parameter["schema"]["pattern"] == KEY_PATTERN, name
+        assert parameter["schema"]["maxLength"] == MAX_KEY_BYTES, name

@@ -1,5 +1,7 @@
 """Key rules and listing cursors: the same for every backend."""
 
+import re
+
 import pytest
 
 from {{ cookiecutter.package_name }}.storage import (
@@ -7,7 +9,12 @@ from {{ cookiecutter.package_name }}.storage import (
     InvalidKeyError,
     check_key,
 )
-from {{ cookiecutter.package_name }}.storage.keys import decode_cursor, encode_cursor
+from {{ cookiecutter.package_name }}.storage.keys import (
+    KEY_PATTERN,
+    MAX_KEY_BYTES,
+    decode_cursor,
+    encode_cursor,
+)
 
 GOOD_KEYS = [
     "a",
@@ -59,7 +66,22 @@ def test_cursors_round_trip_and_are_url_safe(key: str) -> None:
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-@pytest.mark.parametrize("cursor", ["", "!!!", "not base64?", "AA", encode_cursor("a")[:-1] + "*"])
-def test_cursors_no_listing_made_are_refused(cursor: str) -> None:
+@pytest.mark.parametrize("key", GOOD_KEYS + BAD_KEYS, ids=range(len(GOOD_KEYS + BAD_KEYS)))
+def test_the_documented_pattern_says_what_check_key_does(key: str) -> None:
+    """KEY_PATTERN (with maxLength) goes into the OpenAPI schema: it must not promise more."""
+    documented = re.fullmatch(KEY_PATTERN, key) is not None and len(key) <= MAX_KEY_BYTES
+    assert documented == (key in GOOD_KEYS)
+
+
+@pytest.mark.parametrize("cursor", ["", "AA", "QUJD", "_-_-"])
+def test_any_base64url_cursor_is_a_position(cursor: str) -> None:
+    """A hand-made cursor cannot break a listing: it only says where to continue."""
+    assert isinstance(decode_cursor(cursor), str)
+
+
+@pytest.mark.parametrize(
+    "cursor", ["!!!", "not base64?", "A", "x" * 1367, encode_cursor("a")[:-1] + "*"]
+)
+def test_cursors_that_are_not_base64url_are_refused(cursor: str) -> None:
     with pytest.raises(InvalidCursorError):
         decode_cursor(cursor)

@@ -33,7 +33,8 @@ _STORAGE_ERRORS: tuple[tuple[type[StorageError], int, str], ...] = (
 )
 
 _DESCRIPTIONS = {
-    400: "The key, cursor or source is not acceptable",
+    400: "The key is not acceptable",
+    403: "The source is not allowed (SSRF guard, scheme, file roots)",
     404: "No object has this key",
     409: "The key clashes with an existing key",
     413: "The content is larger than storage.max_object_bytes",

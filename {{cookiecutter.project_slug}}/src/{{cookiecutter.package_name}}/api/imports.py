@@ -21,6 +21,7 @@ from ..clients.errors import ClientError, ClientTimeoutError, HTTPStatusError
 from ..files import ChecksumMismatchError, UnsafePathError
 from ..server.errors import error_response
 from ..storage import DEFAULT_CONTENT_TYPE, check_key
+from ..storage.keys import KEY_PATTERN, MAX_KEY_BYTES
 from .dependencies import ResourcesDep, StorageDep
 from .errors import error_responses
 from .models import StoredObject
@@ -41,12 +42,15 @@ class ImportRequest(BaseModel):
 
     url: str = Field(
         max_length=2048,
-        description="http(s):// source; private, loopback and link-local addresses are refused",
-        examples=["https://example.com/reports/q1.pdf"],
+        description=(
+            "http(s):// source, e.g. https://example.com/q1.pdf; private, loopback and "
+            "link-local addresses are refused (403)"
+        ),
     )
     key: str | None = Field(
         default=None,
-        max_length=1024,
+        max_length=MAX_KEY_BYTES,
+        pattern=KEY_PATTERN,
         description="Where to store it; default: the file name from the URL or the response",
     )
     sha256: str | None = Field(
@@ -55,20 +59,18 @@ class ImportRequest(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _has_a_scheme(cls, value: str) -> str:
+    def _parses(cls, value: str) -> str:
         try:
-            url = URL(value)
+            URL(value)
         except ValueError as exc:
             raise ValueError(f"not a URL: {exc}") from None
-        if not url.scheme:
-            raise ValueError("an absolute URL is needed, e.g. https://example.com/file")
         return value
 
 
 @router.post(
     "/import",
     status_code=201,
-    responses=error_responses(400, 409, 413, 422, 502, 503, 504),
+    responses=error_responses(400, 403, 409, 413, 422, 502, 503, 504),
 )
 async def import_object(
     body: ImportRequest,
@@ -79,7 +81,7 @@ async def import_object(
 ) -> StoredObject:
     """Download `url` into storage under `key`; the object appears only once it is complete."""
     if body.key is not None:
-        check_key(body.key)  # before anything is fetched
+        check_key(body.key)  # its byte limits, before anything is fetched
     async with resources.downloads.open(body.url) as download:
         chunks = download.chunks
         if body.sha256 is not None:
@@ -106,7 +108,8 @@ async def _verified(chunks: AsyncIterator[bytes], expected: str) -> AsyncIterato
 
 
 async def source_not_allowed_handler(request: Request, exc: Exception) -> Response:
-    return error_response(400, str(exc), code="source_not_allowed")
+    """Refused by policy (SSRF guard, scheme, file roots): 403, like any other refusal."""
+    return error_response(403, str(exc), code="source_not_allowed")
 
 
 async def too_large_handler(request: Request, exc: Exception) -> Response:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
 from ..server.middleware import BodyLimit
 from ..storage import DEFAULT_CONTENT_TYPE, MAX_PAGE_SIZE
+from ..storage.keys import CURSOR_PATTERN, KEY_PATTERN, MAX_CURSOR_CHARS, MAX_KEY_BYTES
 from .dependencies import ResourcesDep, StorageDep
 from .errors import error_responses
 from .models import ObjectListing, StoredObject
@@ -28,6 +29,16 @@ PREFIX = "/api/v1/objects"
 CONTENT_TYPE_PATTERN = r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+([ \t]*;[ -~]*)?$"
 
 router = APIRouter(prefix=PREFIX, tags=["objects"])
+
+# The rules are documented for clients (and API fuzzers) but checked by the storage layer
+# (check_key), so that a bad key is a 400 `invalid_key` on every backend.
+Key = Annotated[
+    str,
+    Path(
+        description="A relative path such as reports/2025/q1.pdf (at most 1024 bytes in UTF-8)",
+        json_schema_extra={"pattern": KEY_PATTERN, "maxLength": MAX_KEY_BYTES},
+    ),
+]
 
 # The request body is read as a stream, so FastAPI cannot describe it by itself.
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -44,13 +55,18 @@ def upload_limit(settings: Settings) -> BodyLimit:
     return BodyLimit(prefix=f"{PREFIX}/", max_bytes=settings.storage.max_object_bytes)
 
 
-@router.get("", responses=error_responses(400, 422, 503))
+@router.get("", responses=error_responses(422, 503))
 async def list_objects(
     storage: StorageDep,
     prefix: Annotated[str, Query(max_length=1024, description="Only keys starting with this")] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
     cursor: Annotated[
-        str | None, Query(max_length=2048, description="`next_cursor` of the previous page")
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_CHARS,
+            pattern=CURSOR_PATTERN,
+            description="`next_cursor` of the previous page",
+        ),
     ] = None,
 ) -> ObjectListing:
     """Objects in key order, one page at a time."""
@@ -65,7 +81,7 @@ async def list_objects(
     openapi_extra=_UPLOAD_BODY,
 )
 async def put_object(
-    key: str,
+    key: Key,
     request: Request,
     storage: StorageDep,
     resources: ResourcesDep,
@@ -89,13 +105,13 @@ async def put_object(
     response_class=ObjectResponse,
     responses={**_OBJECT_BODY, **error_responses(400, 404, 422, 503)},
 )
-async def get_object(key: str, storage: StorageDep) -> ObjectResponse:
+async def get_object(key: Key, storage: StorageDep) -> ObjectResponse:
     """The object's bytes, streamed, with its content type, length, ETag and Last-Modified."""
     return ObjectResponse(await storage.get_stream(key))
 
 
 @router.head("/{key:path}", response_class=Response, responses=error_responses(400, 404, 422, 503))
-async def head_object(key: str, storage: StorageDep) -> Response:
+async def head_object(key: Key, storage: StorageDep) -> Response:
     """The headers GET would send, without the body."""
     return Response(headers=object_headers(await storage.head(key)))
 
@@ -106,10 +122,10 @@ async def head_object(key: str, storage: StorageDep) -> Response:
     response_class=Response,
     responses=error_responses(400, 422, 503),
 )
-async def delete_object(key: str, storage: StorageDep) -> Response:
+async def delete_object(key: Key, storage: StorageDep) -> Response:
     """Delete the object; deleting a key that does not exist succeeds too (as in S3)."""
     await storage.delete(key)
     return Response(status_code=204)
 
 
-__all__ = ["CONTENT_TYPE_PATTERN", "PREFIX", "router", "upload_limit"]
+__all__ = ["CONTENT_TYPE_PATTERN", "PREFIX", "Key", "router", "upload_limit"]

@@ -19,6 +19,31 @@ MAX_SEGMENT_BYTES = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _repeat(chars: str, low: int, high: int) -> str:
+    return chars + "{" + f"{low},{high}" + "}"
+
+
+def _segment(first: str) -> str:
+    """A segment of 1-255 characters that is not "." or "..", opening with `first`."""
+    char = r"[^\x00-\x1f\x7f\\/]"
+    not_dot = r"[^\x00-\x1f\x7f\\/.]"
+    plain = first + _repeat(char, 0, 254)
+    one_dot = r"\." + not_dot + _repeat(char, 0, 253)
+    two_dots = r"\.\." + _repeat(char, 1, 253)
+    return f"(?:{plain}|{one_dot}|{two_dots})"
+
+
+# check_key as a regular expression (JSON Schema / OpenAPI dialect), for API documentation
+# and clients. It counts characters where check_key counts UTF-8 bytes: for keys beyond ASCII
+# the byte limits are the stricter ones.
+_FIRST = _segment(r"[^\x00-\x1f\x7f\\/.~]")
+_REST = _segment(r"[^\x00-\x1f\x7f\\/.]")
+KEY_PATTERN = f"^{_FIRST}(?:/{_REST})*$"
+# A cursor: URL-safe base64 without padding (of at most 1024 bytes, the longest key).
+CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"
+MAX_CURSOR_CHARS = 1366
+
+
 def check_key(key: str) -> str:
     """Return `key` if it is a plain relative path; raise `InvalidKeyError` otherwise.
 
@@ -62,15 +87,24 @@ def encode_cursor(last_key: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
-    """The key a cursor continues after; `InvalidCursorError` for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = raw.decode()
-    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        raise InvalidCursorError("invalid cursor", operation="list") from exc
-    if _problem(key) is not None or encode_cursor(key) != cursor:
+    """The position a cursor continues after; `InvalidCursorError` if it is not base64url.
+
+    Any decodable cursor is a valid position (listings continue after it in key order), so
+    a cursor made by hand cannot break a listing; it can only skip to somewhere.
+    """
+    if len(cursor) > MAX_CURSOR_CHARS or not re.fullmatch(CURSOR_PATTERN, cursor):
         raise InvalidCursorError("invalid cursor", operation="list")
-    return key
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    return raw.decode(errors="replace")
 
 
-__all__ = ["MAX_KEY_BYTES", "MAX_SEGMENT_BYTES", "check_key", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "CURSOR_PATTERN",
+    "KEY_PATTERN",
+    "MAX_CURSOR_CHARS",
+    "MAX_KEY_BYTES",
+    "MAX_SEGMENT_BYTES",
+    "check_key",
+    "decode_cursor",
+    "encode_cursor",
+]

@@ -58,6 +58,7 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/files",
             "tests/files",
             "src/{package}/storage/local.py",
+            "src/{package}/storage/_local_files.py",
             "tests/storage/test_local.py",
         ),
     ),

@@ -151,6 +151,7 @@ def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
         "src/svc/files",
         "tests/files",
         "src/svc/storage/local.py",
+        "src/svc/storage/_local_files.py",
         "tests/storage/test_local.py",
         "src/svc/clients/download.py",
         "tests/clients/test_download.py",

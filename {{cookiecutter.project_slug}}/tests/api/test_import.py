@@ -152,23 +152,23 @@ def ssrf_targets(port: int) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("index", range(len(ssrf_targets(0))), ids=ssrf_targets(0))
 async def test_private_targets_and_other_schemes_are_refused(
-    api: httpx.AsyncClient, backend: Backend, source: Source, index: int
+    api: httpx.AsyncClient, backend: Backend, source: Source
 ) -> None:
-    response = await import_(api, url=ssrf_targets(source.port)[index], key="stolen")
-    assert_envelope(response, 403, "source_not_allowed")
-    assert source.calls == Counter()
+    for url in ssrf_targets(source.port):
+        response = await import_(api, url=url, key="stolen")
+        assert response.status_code == 403, url
+        assert_envelope(response, 403, "source_not_allowed")
+    assert source.calls == Counter(), "refused before any request was sent"
     assert await backend.leftovers() == []
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
-async def test_loopback_is_refused_by_default(backend: Backend, source: Source, host: str) -> None:
+async def test_loopback_is_refused_by_default(backend: Backend, source: Source) -> None:
     """Without the tests' exception for 127.0.0.1/32, loopback is refused like the rest."""
     async with serve(backend.settings(download={})) as api:
-        url = f"http://{host}:{source.port}/files/data.bin"
-        response = await import_(api, url=url, key="k")
-    assert_envelope(response, 403, "source_not_allowed")
+        for host in ("127.0.0.1", "localhost", "[::1]"):
+            url = f"http://{host}:{source.port}/files/data.bin"
+            assert_envelope(await import_(api, url=url, key="k"), 403, "source_not_allowed")
     assert source.calls == Counter()
 
 
@@ -204,21 +204,21 @@ async def test_slow_source_is_504(backend: Backend, source: Source) -> None:
     assert_envelope(response, 504, "gateway_timeout")
 
 
-@pytest.mark.parametrize(
-    ("body", "status", "code"),
-    [
-        ({"url": "http://[::1/x"}, 422, "validation_error"),
-        ({"url": "not a url"}, 403, "source_not_allowed"),
-        ({"url": "https://example.com/x", "sha256": "abc"}, 422, "validation_error"),
-        ({"url": "https://example.com/x", "extra": 1}, 422, "validation_error"),
-        ({"url": "https://example.com/x", "key": "../x"}, 422, "validation_error"),
-        ({"url": "https://example.com/x", "key": "é" * 200}, 400, "invalid_key"),
-    ],
-)
-async def test_invalid_requests_fail_before_anything_is_fetched(
-    api: httpx.AsyncClient, body: dict[str, Any], status: int, code: str
-) -> None:
-    assert_envelope(await api.post(IMPORT, json=body), status, code)
+INVALID_IMPORTS: list[tuple[dict[str, Any], int, str]] = [
+    ({"url": "http://[::1/x"}, 422, "validation_error"),
+    ({"url": "not a url"}, 403, "source_not_allowed"),
+    ({"url": "https://example.com/x", "sha256": "abc"}, 422, "validation_error"),
+    ({"url": "https://example.com/x", "extra": 1}, 422, "validation_error"),
+    ({"url": "https://example.com/x", "key": "../x"}, 422, "validation_error"),
+    ({"url": "https://example.com/x", "key": "é" * 200}, 400, "invalid_key"),
+]
+
+
+async def test_invalid_requests_fail_before_anything_is_fetched(api: httpx.AsyncClient) -> None:
+    for body, status, code in INVALID_IMPORTS:
+        response = await api.post(IMPORT, json=body)
+        assert response.status_code == status, body
+        assert_envelope(response, status, code)
 
 
 async def test_import_body_keeps_the_global_body_limit(backend: Backend) -> None:

@@ -62,12 +62,11 @@ async def test_content_type_defaults_to_octet_stream(api: httpx.AsyncClient) -> 
     assert response.headers["content-type"] == "application/octet-stream"
 
 
-@pytest.mark.parametrize("content_type", ["not a type", "text/html\x7f", "a/" + "b" * 300])
-async def test_malformed_content_type_is_refused(
-    api: httpx.AsyncClient, backend: Backend, content_type: str
-) -> None:
-    response = await api.put(f"{OBJECTS}/x", content=b"x", headers={"Content-Type": content_type})
-    assert_envelope(response, 422, "validation_error")
+async def test_malformed_content_type_is_refused(api: httpx.AsyncClient, backend: Backend) -> None:
+    for content_type in ("not a type", "text/html\x7f", "a/" + "b" * 300):
+        headers = {"Content-Type": content_type}
+        response = await api.put(f"{OBJECTS}/x", content=b"x", headers=headers)
+        assert_envelope(response, 422, "validation_error")
     assert await backend.leftovers() == []
 
 
@@ -92,12 +91,10 @@ async def test_downloads_cannot_run_as_pages_of_this_origin(api: httpx.AsyncClie
     assert response.headers["content-security-policy"] == "sandbox"
 
 
-@pytest.mark.parametrize("method", ["GET", "HEAD"])
-async def test_missing_object_is_404(api: httpx.AsyncClient, method: str) -> None:
-    response = await api.request(method, f"{OBJECTS}/no/such/key")
-    assert response.status_code == 404
-    if method == "GET":
-        assert_envelope(response, 404, "not_found")
+async def test_missing_object_is_404(api: httpx.AsyncClient) -> None:
+    assert_envelope(await api.get(f"{OBJECTS}/no/such/key"), 404, "not_found")
+    head = await api.head(f"{OBJECTS}/no/such/key")
+    assert (head.status_code, head.content) == (404, b"")
 
 
 async def test_delete_removes_the_object_and_may_repeat(
@@ -147,19 +144,9 @@ async def test_listing_filters_by_prefix(api: httpx.AsyncClient) -> None:
     assert empty.json() == {"items": [], "next_cursor": None}
 
 
-@pytest.mark.parametrize(
-    ("params", "status", "code"),
-    [
-        ({"cursor": "not-a-cursor!"}, 422, "validation_error"),
-        ({"cursor": "A"}, 422, "validation_error"),
-        ({"limit": 0}, 422, "validation_error"),
-        ({"limit": 1001}, 422, "validation_error"),
-    ],
-)
-async def test_bad_listing_parameters_get_envelopes(
-    api: httpx.AsyncClient, params: dict[str, str | int], status: int, code: str
-) -> None:
-    assert_envelope(await api.get(OBJECTS, params=params), status, code)
+async def test_bad_listing_parameters_get_422_envelopes(api: httpx.AsyncClient) -> None:
+    for params in ({"cursor": "not-a-cursor!"}, {"cursor": "A"}, {"limit": 0}, {"limit": 1001}):
+        assert_envelope(await api.get(OBJECTS, params=params), 422, "validation_error")
 
 
 TRAVERSAL_PATHS = [
@@ -179,16 +166,17 @@ TRAVERSAL_PATHS = [
 ]
 
 
-@pytest.mark.parametrize("method", ["PUT", "GET", "HEAD", "DELETE"])
-@pytest.mark.parametrize("path", TRAVERSAL_PATHS, ids=range(len(TRAVERSAL_PATHS)))
-async def test_keys_that_could_escape_get_400(
-    api: httpx.AsyncClient, backend: Backend, method: str, path: str
-) -> None:
-    content = b"payload" if method == "PUT" else None
-    response = await api.request(method, f"{OBJECTS}/{path}", content=content)
-    assert response.status_code == 400, response.text
-    if method != "HEAD":
-        assert_envelope(response, 400, "invalid_key")
+async def test_keys_that_could_escape_get_400(api: httpx.AsyncClient, backend: Backend) -> None:
+    """Every method, every spelling of a way out of the store: 400, and nothing stored."""
+    wrong = []
+    for path in TRAVERSAL_PATHS:
+        for method in ("PUT", "GET", "HEAD", "DELETE"):
+            content = b"payload" if method == "PUT" else None
+            response = await api.request(method, f"{OBJECTS}/{path}", content=content)
+            code = None if method == "HEAD" else response.json()["error"]["code"]
+            if response.status_code != 400 or code not in (None, "invalid_key"):
+                wrong.append(f"{method} {path[:40]}: {response.status_code} {code}")
+    assert wrong == []
     assert await backend.leftovers() == []
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import os
 import secrets
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Self
 import aiofiles
 
 from ..files import CHUNK_SIZE, UnsafePathError, makedirs, safe_join, stream_to_file
+from ._local_files import fsync_directory, prune, read_json, sorted_entries, sweep, write_json
 from .errors import (
     InvalidKeyError,
     KeyConflictError,
@@ -53,8 +53,6 @@ STALE_UPLOAD_SECONDS = 3600
 _INSTALL_ATTEMPTS = 3
 _CONFLICT_ERRORS = (FileExistsError, NotADirectoryError, IsADirectoryError)
 _MISSING_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
-# A metadata file that cannot be read or parsed counts as missing.
-_UNREADABLE_ERRORS = (OSError, ValueError)
 
 
 class LocalStorage:
@@ -87,7 +85,7 @@ class LocalStorage:
         with _os_errors("open"):
             for directory in (self._objects, self._meta, self._tmp):
                 await makedirs(directory)
-            await asyncio.to_thread(_sweep, self._tmp, time.time() - STALE_UPLOAD_SECONDS)
+            await asyncio.to_thread(sweep, self._tmp, time.time() - STALE_UPLOAD_SECONDS)
 
     async def aclose(self) -> None:
         if self._commits:
@@ -179,7 +177,7 @@ class LocalStorage:
         try:
             written = staging.stat()
             # Metadata first: once the object is visible, its content type is there too.
-            _write_json(meta, _record(key, content_type, sha256, written))
+            write_json(meta, _record(key, content_type, sha256, written))
             self._install(key, staging, target)
         except BaseException:
             staging.unlink(missing_ok=True)
@@ -203,7 +201,7 @@ class LocalStorage:
                 if attempt == _INSTALL_ATTEMPTS - 1:
                     raise
                 continue
-            _fsync_directory(target.parent)
+            fsync_directory(target.parent)
             return
 
     def _describe_path(self, key: str, path: Path) -> ObjectInfo:
@@ -223,7 +221,7 @@ class LocalStorage:
 
     def _describe(self, key: str, status: os.stat_result) -> ObjectInfo:
         """Info from the data file, with content type and sha256 from matching metadata."""
-        record = _read_json(self._meta_path(key))
+        record = read_json(self._meta_path(key))
         if record is not None and record == _record(
             key, record.get("content_type"), record.get("sha256"), status
         ):
@@ -238,7 +236,7 @@ class LocalStorage:
             path.unlink()
         except _MISSING_ERRORS:
             return
-        _prune(path.parent, stop=self._objects)
+        prune(path.parent, stop=self._objects)
 
     def _collect(self, prefix: str, after: str | None, wanted: int) -> list[ObjectInfo]:
         """The first `wanted` objects in key order with keys > `after` starting with `prefix`.
@@ -249,7 +247,7 @@ class LocalStorage:
         found: list[ObjectInfo] = []
 
         def walk(directory: Path, base: str) -> bool:
-            for name, entry in _sorted_entries(directory):
+            for name, entry in sorted_entries(directory):
                 key = base + name
                 if name.endswith("/"):
                     # Every key below starts with `key`.
@@ -272,23 +270,6 @@ class LocalStorage:
 async def _read(handle: AsyncBufferedReader) -> AsyncIterator[bytes]:
     while chunk := await handle.read(CHUNK_SIZE):
         yield chunk
-
-
-def _sorted_entries(directory: Path) -> list[tuple[str, os.DirEntry[str]]]:
-    """Regular files and directories (as "name/"); symlinks and odd names are not objects."""
-    entries = []
-    with os.scandir(directory) as scan:
-        for entry in scan:
-            try:
-                entry.name.encode()
-            except UnicodeEncodeError:
-                continue  # not UTF-8: no key can name it
-            if entry.is_dir(follow_symlinks=False):
-                entries.append((entry.name + "/", entry))
-            elif entry.is_file(follow_symlinks=False):
-                entries.append((entry.name, entry))
-    entries.sort(key=lambda item: item[0])
-    return entries
 
 
 def _record(
@@ -321,65 +302,6 @@ def _stamp(status: os.stat_result) -> str:
 
 def _not_found(operation: str, key: str) -> ObjectNotFound:
     return ObjectNotFound(f"{operation} {key!r}: no such object", operation=operation, key=key)
-
-
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    """Replace `path` atomically with `record` (temporary file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8") as file:
-            json.dump(record, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        with path.open(encoding="utf-8") as file:
-            record = json.load(file)
-    except _UNREADABLE_ERRORS:
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _prune(directory: Path, *, stop: Path) -> None:
-    """Remove empty directories from `directory` up to (not including) `stop`."""
-    while directory != stop and stop in directory.parents:
-        try:
-            directory.rmdir()
-        except OSError:
-            return  # not empty (or already gone): stop here
-        directory = directory.parent
-
-
-def _sweep(directory: Path, older_than: float) -> None:
-    with os.scandir(directory) as scan:
-        stale = [
-            Path(entry.path)
-            for entry in scan
-            if entry.is_file(follow_symlinks=False)
-            and entry.stat(follow_symlinks=False).st_mtime < older_than
-        ]
-    for path in stale:
-        logger.info("removing an upload left behind by a crash: %s", path)
-        path.unlink(missing_ok=True)
 
 
 def _log_failure(commit: asyncio.Future[ObjectInfo]) -> None:

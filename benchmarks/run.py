@@ -3,7 +3,7 @@
 Each benchmark is a script in this directory that runs inside a freshly rendered project (its
 own .venv, installed with uv from the shared cache) and prints `name: value` lines on stdout.
 This runner renders and installs each distinct project once, runs the selected scripts, echoes
-their metric lines and fails when a metric is above its budget.
+their metric lines and fails when a metric is above its budget or below its floor.
 
 Add a benchmark by writing `benchmarks/<name>.py` and one `Benchmark` entry in `BENCHMARKS`.
 """
@@ -38,6 +38,8 @@ class Benchmark:
     answers: Mapping[str, object] = field(default_factory=dict)
     # metric -> largest acceptable value; a larger one fails the run.
     budgets: Mapping[str, float] = field(default_factory=dict)
+    # metric -> smallest acceptable value; a smaller one fails the run.
+    floors: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def script(self) -> Path:
@@ -49,6 +51,16 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         name="s3_stream",
         description="64 MiB streamed up and down through S3Client against a local moto server",
         budgets={"s3_stream_rss_growth_mib": 64},
+    ),
+    Benchmark(
+        name="example_stream",
+        description="256 MiB PUT then GET through /api/v1/objects on uvicorn (local backend)",
+        budgets={"example_stream_rss_growth_mib": 64},
+    ),
+    Benchmark(
+        name="files_copy",
+        description="files.copy vs shutil.copyfile on a 256 MiB file, interleaved in one run",
+        floors={"files_copy_ratio": 0.7},
     ),
 )
 
@@ -80,6 +92,17 @@ def over_budget(metrics: Mapping[str, float], budgets: Mapping[str, float]) -> l
             problems.append(f"{name}: not reported")
         elif metrics[name] >= limit:
             problems.append(f"{name}: {metrics[name]:g} is not below {limit:g}")
+    return problems
+
+
+def below_floor(metrics: Mapping[str, float], floors: Mapping[str, float]) -> list[str]:
+    """One message per floor that is not reached or whose metric is missing."""
+    problems = []
+    for name, limit in floors.items():
+        if name not in metrics:
+            problems.append(f"{name}: not reported")
+        elif metrics[name] < limit:
+            problems.append(f"{name}: {metrics[name]:g} is below {limit:g}")
     return problems
 
 
@@ -155,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             failures.append(str(exc))
             continue
         failures += [f"{benchmark.name}: {p}" for p in over_budget(metrics, benchmark.budgets)]
+        failures += [f"{benchmark.name}: {p}" for p in below_floor(metrics, benchmark.floors)]
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
     return 1 if failures else 0

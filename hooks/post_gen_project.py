@@ -57,14 +57,31 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(
             "src/{package}/files",
             "tests/files",
+            "src/{package}/storage/local.py",
+            "tests/storage/test_local.py",
         ),
     ),
     Feature(
         answer="with_s3",
         paths=(
+            "src/{package}/storage/s3.py",
+            "src/{package}/storage/s3_backend.py",
+            "src/{package}/storage/_multipart.py",
+            "src/{package}/storage/_translate.py",
+            "tests/storage/test_s3.py",
+            "tests/storage/test_multipart.py",
+            "tests/storage/test_settings.py",
+            "tests/server/test_ready_s3.py",
+        ),
+    ),
+    # The Storage protocol and what both backends share.
+    Feature(
+        answer="storage",
+        derived=True,
+        requires=(("with_files", "with_s3"),),
+        paths=(
             "src/{package}/storage",
             "tests/storage",
-            "tests/server/test_ready_s3.py",
         ),
     ),
     Feature(
@@ -74,6 +91,24 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(
             "src/{package}/clients/download.py",
             "tests/clients/test_download.py",
+        ),
+    ),
+    Feature(
+        answer="with_example_api",
+        requires=(("with_server",), ("with_files", "with_s3")),
+        paths=(
+            "src/{package}/api",
+            "tests/api",
+        ),
+    ),
+    # POST /api/v1/objects/import fetches through the DownloadClient.
+    Feature(
+        answer="object_import",
+        derived=True,
+        requires=(("with_example_api",), ("download_client",)),
+        paths=(
+            "src/{package}/api/imports.py",
+            "tests/api/test_import.py",
         ),
     ),
     Feature(
@@ -148,8 +183,10 @@ def make_plan(answers: Mapping[str, Any]) -> Plan:
             notes.append(f"{feature.answer}: trimmed because it needs {missing}")
         for pattern in feature.paths:
             path = pattern.format(package=package)
-            # Skip paths inside a directory that is already going away.
+            # Skip paths inside a directory that is already going away, and forget earlier
+            # paths inside this one: deleting the directory deletes them.
             if not any(path == done or path.startswith(done + "/") for done in remove):
+                remove = [done for done in remove if not done.startswith(path + "/")]
                 remove.append(path)
     return Plan(remove=tuple(remove), notes=tuple(notes))
 

@@ -36,6 +36,12 @@ def test_s3_stream_must_stay_below_the_object_size() -> None:
     assert s3_stream.budgets == {"s3_stream_rss_growth_mib": 64}
 
 
+def test_example_api_streams_in_flat_memory_and_copies_keep_up() -> None:
+    example_stream, files_copy = runner.select(["example_stream", "files_copy"])
+    assert example_stream.budgets == {"example_stream_rss_growth_mib": 64}
+    assert files_copy.floors == {"files_copy_ratio": 0.7}
+
+
 def test_metric_lines_are_parsed_and_other_output_ignored() -> None:
     output = "# a comment\ns3_stream_rss_growth_mib: 12.5\nnoise: here\nother_metric: -3\n"
     assert runner.parse_metrics(output) == {"s3_stream_rss_growth_mib": 12.5, "other_metric": -3.0}
@@ -48,12 +54,19 @@ def test_budgets_fail_when_reached_or_not_reported() -> None:
     assert runner.over_budget({"a": 1}, budgets) == ["b: not reported"]
 
 
+def test_floors_fail_when_not_reached_or_not_reported() -> None:
+    floors = {"a": 0.7, "b": 1}
+    assert runner.below_floor({"a": 0.7, "b": 2}, floors) == []
+    assert runner.below_floor({"a": 0.69, "b": 1}, floors) == ["a: 0.69 is below 0.7"]
+    assert runner.below_floor({"a": 1}, floors) == ["b: not reported"]
+
+
 def test_no_name_selects_every_benchmark() -> None:
     assert runner.select([]) == list(runner.BENCHMARKS)
 
 
 def test_unknown_name_is_refused_with_the_choices() -> None:
-    with pytest.raises(SystemExit, match="unknown benchmark nope; choose from s3_stream"):
+    with pytest.raises(SystemExit, match="unknown benchmark nope; choose from s3_stream, "):
         runner.select(["nope"])
 
 

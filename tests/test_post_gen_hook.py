@@ -54,36 +54,72 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "src/svc/server",
         "tests/server",
         "docs/guides/add-an-endpoint.md",
+        "src/svc/api",
+        "tests/api",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )
     assert plan.notes == (
+        "with_example_api: trimmed because it needs with_server",
         "with_metrics: trimmed because it needs with_server",
         "with_kubernetes: trimmed because it needs with_server",
     )
 
 
-def test_s3_off_removes_exactly_the_storage_paths() -> None:
+S3_PATHS = (
+    "src/svc/storage/s3.py",
+    "src/svc/storage/s3_backend.py",
+    "src/svc/storage/_multipart.py",
+    "src/svc/storage/_translate.py",
+    "tests/storage/test_s3.py",
+    "tests/storage/test_multipart.py",
+    "tests/storage/test_settings.py",
+)
+
+
+def test_s3_off_keeps_the_storage_protocol_and_the_local_backend() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_s3": False})
-    assert plan.remove == ("src/svc/storage", "tests/storage", "tests/server/test_ready_s3.py")
+    assert plan.remove == (*S3_PATHS, "tests/server/test_ready_s3.py")
     assert plan.notes == ()
 
 
 def test_s3_and_server_off_skip_paths_already_removed_with_the_server() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_s3": False, "with_server": False})
+    assert "tests/server/test_ready_s3.py" not in plan.remove
+    assert plan.remove[:3] == ("src/svc/server", "tests/server", "docs/guides/add-an-endpoint.md")
+    assert plan.remove[3 : 3 + len(S3_PATHS)] == S3_PATHS
+
+
+def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> None:
+    """Paths inside a directory removed later are folded into it."""
+    plan = post_gen.make_plan({**ALL_ON, "with_files": False, "with_s3": False})
     assert plan.remove == (
-        "src/svc/server",
-        "tests/server",
-        "docs/guides/add-an-endpoint.md",
+        "src/svc/files",
+        "tests/files",
+        "tests/server/test_ready_s3.py",
         "src/svc/storage",
         "tests/storage",
-        "deploy/k8s",
-        "docs/guides/deploy-to-kubernetes.md",
-    ), "tests/server/test_ready_s3.py went with tests/server"
+        "src/svc/clients/download.py",
+        "tests/clients/test_download.py",
+        "src/svc/api",
+        "tests/api",
+    )
+    assert plan.notes == ("with_example_api: trimmed because it needs with_files or with_s3",)
+
+
+def test_example_api_off_removes_only_the_api() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_example_api": False})
+    assert plan == post_gen.Plan(remove=("src/svc/api", "tests/api"), notes=())
 
 
 def test_declined_dependent_feature_is_trimmed_silently() -> None:
-    answers = {**ALL_ON, "with_server": False, "with_metrics": False, "with_kubernetes": False}
+    answers = {
+        **ALL_ON,
+        "with_server": False,
+        "with_metrics": False,
+        "with_kubernetes": False,
+        "with_example_api": False,
+    }
     assert post_gen.make_plan(answers).notes == ()
 
 
@@ -98,19 +134,28 @@ def test_kubernetes_off_removes_the_manifests_and_their_guide() -> None:
     assert plan.notes == ()
 
 
-def test_http_client_off_removes_only_the_clients() -> None:
+def test_http_client_off_removes_the_clients_and_the_import_endpoint() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_http_client": False})
-    assert plan.remove == ("src/svc/clients", "tests/clients")
+    assert plan.remove == (
+        "src/svc/clients",
+        "tests/clients",
+        "src/svc/api/imports.py",
+        "tests/api/test_import.py",
+    )
     assert plan.notes == ()
 
 
-def test_files_off_removes_the_file_helpers_and_the_download_client() -> None:
+def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_files": False})
     assert plan.remove == (
         "src/svc/files",
         "tests/files",
+        "src/svc/storage/local.py",
+        "tests/storage/test_local.py",
         "src/svc/clients/download.py",
         "tests/clients/test_download.py",
+        "src/svc/api/imports.py",
+        "tests/api/test_import.py",
     )
     assert plan.notes == (), "derived parts never print a note"
 
@@ -233,8 +278,10 @@ def test_rendered_cli_only_project_keeps_a_cli_image(render: Render) -> None:
 
 def test_rendered_s3_off_project_has_no_trace_of_s3(render: Render) -> None:
     project = render(with_s3=False)
-    assert not (project / "src" / "my_service" / "storage").exists()
-    assert not (project / "tests" / "storage").exists()
+    storage = project / "src" / "my_service" / "storage"
+    assert sorted(p.name for p in storage.glob("*s3*")) == []
+    assert not (storage / "_multipart.py").exists()
+    assert (storage / "local.py").is_file(), "the protocol and the local backend stay"
     assert not (project / "tests" / "server" / "test_ready_s3.py").exists()
     # docs/async-everywhere.md names aioboto3 as the async alternative to boto3 in general.
     concept = project / "docs" / "async-everywhere.md"
@@ -242,6 +289,16 @@ def test_rendered_s3_off_project_has_no_trace_of_s3(render: Render) -> None:
         p for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json" and p != concept
     ]
     text = "\n".join(p.read_text() for p in files)
-    for word in ("aioboto3", "moto", "s3settings", "s3client", "my_service.storage"):
+    for word in ("aioboto3", "moto", "s3settings", "s3client", "s3storage"):
         assert word not in text.lower(), word
-    assert "from ..storage" not in text
+
+
+def test_rendered_project_without_files_and_s3_has_no_storage(render: Render) -> None:
+    project = render(with_files=False, with_s3=False)
+    assert not (project / "src" / "my_service" / "storage").exists()
+    assert not (project / "src" / "my_service" / "api").exists()
+    text = "\n".join(
+        p.read_text() for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"
+    )
+    for word in ("my_service.storage", "from ..storage", "from ..api", "/api/v1/objects"):
+        assert word not in text, word

@@ -10,6 +10,7 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aioboto3
 import pytest
@@ -23,6 +24,7 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -36,11 +38,16 @@ SLOW_CALLBACK_SECONDS = 1.0
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings must come only from what a test sets, never from the developer's shell."""
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings come only from what a test sets, never from the developer's shell.
+
+    The working directory is the test's own, so relative paths in settings (such as a
+    storage root) never write into the project.
+    """
     for name in list(os.environ):
         if name.startswith(ENV_PREFIX):
             monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
 
 
 class _SlowCallbackRecorder(logging.Handler):

@@ -19,6 +19,7 @@ from typing import Any, Literal
 {%- endif %}
 
 import yaml
+{%- set example_api = cookiecutter.with_example_api and cookiecutter.with_server and (cookiecutter.with_files or cookiecutter.with_s3) %}
 {%- set any_section = cookiecutter.with_server or cookiecutter.with_http_client or cookiecutter.with_s3 %}
 from pydantic import (
     BaseModel,
@@ -205,6 +206,31 @@ class S3Settings(Section):
             raise ValueError("access_key_id and secret_access_key go together")
         return self
 {%- endif %}
+{%- if example_api %}
+
+
+class StorageSettings(Section):
+    """Where the /api/v1/objects example keeps its objects."""
+{%- if cookiecutter.with_files and cookiecutter.with_s3 %}
+
+    # local: files below `root`; s3: the bucket configured under `s3` (needs s3.enabled).
+    backend: Literal["local", "s3"] = "local"
+{%- elif cookiecutter.with_files %}
+
+    backend: Literal["local"] = "local"
+{%- else %}
+
+    # Objects live in the bucket configured under `s3`; while s3.enabled is false the API
+    # answers 503.
+{%- endif %}
+{%- if cookiecutter.with_files %}
+    # The local backend's directory (relative to the working directory); created at startup.
+    root: Path = Path("data")
+{%- endif %}
+    # The largest object an upload or an import may store; larger ones get 413. Uploads
+    # stream to storage, so memory does not grow with this limit.
+    max_object_bytes: int = Field(default=1024**3, ge=1)
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -238,6 +264,17 @@ class Settings(BaseSettings):
 {%- endif %}
 {%- if cookiecutter.with_s3 %}
     s3: S3Settings = S3Settings()
+{%- endif %}
+{%- if example_api %}
+    storage: StorageSettings = StorageSettings()
+{%- endif %}
+{%- if example_api and cookiecutter.with_files and cookiecutter.with_s3 %}
+
+    @model_validator(mode="after")
+    def _storage_backend_is_available(self) -> Self:
+        if self.storage.backend == "s3" and not self.s3.enabled:
+            raise ValueError("storage.backend is s3 but S3 is off: set s3.enabled and s3.bucket")
+        return self
 {%- endif %}
 
     @classmethod
@@ -294,8 +331,10 @@ def _build(sources: _Sources) -> Settings:
 
 def _describe(exc: ValidationError, config_file: Path | None) -> str:
     origin = f" (config file {config_file} or {ENV_PREFIX}* variables)" if config_file else ""
+    # A check across sections (an empty location) reads as its message alone.
     problems = "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}".removeprefix(": ")
+        for error in exc.errors()
     )
     return f"invalid settings{origin}: {problems}"
 
@@ -324,6 +363,9 @@ __all__ = [
     "ServerSettings",
 {%- endif %}
     "Settings",
+{%- if example_api %}
+    "StorageSettings",
+{%- endif %}
     "default_settings",
     "load_settings",
     "redacted",

@@ -12,7 +12,12 @@ import pytest
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 
 from {{ cookiecutter.package_name }}.config import S3Settings
-from {{ cookiecutter.package_name }}.storage import ObjectNotFound, S3Client, StorageError
+from {{ cookiecutter.package_name }}.storage import (
+    ObjectNotFound,
+    S3Client,
+    S3Storage,
+    StorageError,
+)
 from {{ cookiecutter.package_name }}.storage import s3 as s3_module
 
 from .conftest import MIB, PART, chunked, sha256
@@ -256,3 +261,32 @@ def test_client_needs_a_bucket() -> None:
 async def test_empty_key_is_refused(s3: S3Client) -> None:
     with pytest.raises(ValueError, match="empty"):
         await s3.put_bytes("", b"x")
+
+
+async def test_open_stream_describes_the_bytes_it_streams(s3: S3Client) -> None:
+    data = os.urandom(2 * MIB + 3)
+    await s3.put_bytes("o.bin", data, content_type="application/x-o")
+    stream = await s3.open_stream("o.bin", chunk_size=MIB)
+    async with stream:
+        chunks = [chunk async for chunk in stream.chunks]
+    assert b"".join(chunks) == data
+    assert max(len(chunk) for chunk in chunks) <= MIB
+    assert (stream.info.size, stream.info.content_type) == (len(data), "application/x-o")
+    with pytest.raises(ObjectNotFound):
+        await s3.open_stream("missing")
+
+
+async def test_list_page_is_one_request_after_a_key(s3: S3Client) -> None:
+    for key in ("a", "b", "c", "d"):
+        await s3.put_bytes(key, b"x")
+    items, more = await s3.list_page(limit=2, start_after="a")
+    assert ([item.key for item in items], more) == (["b", "c"], True)
+    items, more = await s3.list_page(limit=2, start_after="c")
+    assert ([item.key for item in items], more) == (["d"], False)
+
+
+async def test_adapter_checks_keys_before_s3_sees_them(s3: S3Client) -> None:
+    storage = S3Storage(s3)
+    with pytest.raises(ValueError, match="invalid key"):
+        await storage.put_stream("../escape", chunked(b"x", 1))
+    assert (await storage.list_page()).items == ()

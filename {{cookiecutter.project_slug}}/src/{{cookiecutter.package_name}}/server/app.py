@@ -8,8 +8,16 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+{%- set example_api = cookiecutter.with_example_api and (cookiecutter.with_files or cookiecutter.with_s3) %}
+{%- if example_api %}
+
+# The api module itself, not names from it: api imports server modules, so when an import
+# starts there, its names do not exist yet while this module loads.
+from .. import DISTRIBUTION, __version__, api
+{%- else %}
 
 from .. import DISTRIBUTION, __version__
+{%- endif %}
 from . import health
 from .docs import install_docs
 from .errors import install_error_handlers
@@ -54,6 +62,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     if server.docs:
         install_docs(app)
+{%- if example_api %}
+    api.install_api(app)
+{%- endif %}
 {%- if cookiecutter.with_metrics %}
     app.include_router(metrics_router)
 {%- endif %}
@@ -99,7 +110,16 @@ def build_middleware(settings: Settings{{ ", metrics: Metrics" if cookiecutter.w
                 public_paths=server.auth.public_paths,
             )
         )
-    stack.append(Middleware(BodySizeLimitMiddleware, max_body_bytes=server.max_body_bytes))
+    stack.append(
+        Middleware(
+            BodySizeLimitMiddleware,
+            max_body_bytes=server.max_body_bytes,
+{%- if example_api %}
+            # Object uploads stream into storage: their limit is storage.max_object_bytes.
+            overrides=[api.upload_limit(settings)],
+{%- endif %}
+        )
+    )
     return stack
 
 

@@ -12,8 +12,10 @@ from ..clients import create_session
 {% if cookiecutter.with_http_client and cookiecutter.with_files -%}
 from ..clients.download import DownloadClient
 {% endif -%}
-{% if cookiecutter.with_s3 -%}
-from ..storage import S3Client
+{% set example_api = cookiecutter.with_example_api and (cookiecutter.with_files or cookiecutter.with_s3) -%}
+{% set storage_names = (["LocalStorage"] if example_api and cookiecutter.with_files else []) + (["S3Client"] if cookiecutter.with_s3 else []) + (["S3Storage"] if example_api and cookiecutter.with_s3 else []) -%}
+{% if storage_names -%}
+from ..storage import {{ storage_names | join(", ") }}
 {% endif -%}
 from .resources import Resources
 
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from ..config import Settings
+{%- if example_api and cookiecutter.with_files and cookiecutter.with_s3 %}
+    from ..storage import Storage
+{%- endif %}
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         download_session = DownloadClient.create_session(settings.download)
         await stack.enter_async_context(download_session)
 {%- endif %}
+{%- if example_api and cookiecutter.with_files and cookiecutter.with_s3 %}
+        # The objects API's backend (a local directory is created if it does not exist).
+        storage: Storage | None = None
+        if settings.storage.backend == "local":
+            storage = await stack.enter_async_context(LocalStorage(settings.storage.root))
+        elif s3 is not None:  # always, for Settings refuse backend s3 while S3 is off
+            storage = S3Storage(s3)
+{%- elif example_api and cookiecutter.with_files %}
+        # The objects API's backend: a directory, created here if it does not exist.
+        storage = await stack.enter_async_context(LocalStorage(settings.storage.root))
+{%- elif example_api %}
+        # The objects API's backend; without S3 there is none and the API answers 503.
+        storage = S3Storage(s3) if s3 is not None else None
+        if storage is None:
+            logger.warning("object storage is off: /api/v1/objects answers 503 until S3 is on")
+{%- endif %}
         resources = Resources(
             settings=settings,
 {%- if cookiecutter.with_http_client %}
@@ -56,6 +77,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 {%- endif %}
 {%- if cookiecutter.with_s3 %}
             s3=s3,
+{%- endif %}
+{%- if example_api %}
+            storage=storage,
 {%- endif %}
         )
 {%- if cookiecutter.with_s3 %}

@@ -14,13 +14,19 @@ import aiohttp
 # Imported at runtime: FastAPI reads the annotation of get_resources to inject the request.
 from starlette.requests import Request
 
+{%- set example_api = cookiecutter.with_example_api and (cookiecutter.with_files or cookiecutter.with_s3) %}
+
 if TYPE_CHECKING:
 {%- if cookiecutter.with_http_client and cookiecutter.with_files %}
     from ..clients.download import DownloadClient
 {%- endif %}
     from ..config import Settings
-{%- if cookiecutter.with_s3 %}
+{%- if cookiecutter.with_s3 and example_api %}
+    from ..storage import S3Client, Storage
+{%- elif cookiecutter.with_s3 %}
     from ..storage import S3Client
+{%- elif example_api %}
+    from ..storage import Storage
 {%- endif %}
 
 logger = logging.getLogger(__name__)
@@ -45,6 +51,10 @@ class Resources:
 {%- if cookiecutter.with_s3 %}
     # Open while the app runs when `s3.enabled`; None otherwise.
     s3: S3Client | None = None
+{%- endif %}
+{%- if example_api %}
+    # The objects API's backend (storage.backend){{ "; None while S3 is off" if not cookiecutter.with_files }}.
+    storage: Storage | None = None
 {%- endif %}
 
     def begin_shutdown(self) -> None:

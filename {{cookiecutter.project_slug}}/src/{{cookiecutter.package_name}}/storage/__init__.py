@@ -1,24 +1,72 @@
-"""Object storage: an S3 client on aioboto3 that streams with a fixed memory budget.
+"""Object storage: the `Storage` protocol and its backends.
+{%- if cookiecutter.with_files %}
+
+`LocalStorage` keeps objects as files below a directory (the embedded default):
+
+    async with LocalStorage("data") as storage:
+        await storage.put_stream("reports/1.json", chunks, content_type="application/json")
+        async with await storage.get_stream("reports/1.json") as stream:
+            async for chunk in stream.chunks:
+                ...
+{%- endif %}
+{%- if cookiecutter.with_s3 %}
+
+`S3Client` streams to and from one bucket with a fixed memory budget, and `S3Storage` adapts
+it to the protocol:
 
     async with S3Client(settings.s3) as s3:
         await s3.put_bytes("reports/1.json", b"{}", content_type="application/json")
         async for chunk in s3.get_stream("reports/1.json"):
             ...
+{%- endif %}
 
-See `S3Client` for the whole API and `ObjectNotFound` / `StorageError` for failures.
+Failures raise `StorageError` or one of its subclasses (`ObjectNotFound`, `InvalidKeyError`, ...).
 """
 
-from .errors import ObjectNotFound, StorageError
-from .models import ObjectInfo
+from .base import DEFAULT_CONTENT_TYPE, MAX_PAGE_SIZE, Storage
+from .errors import (
+    InvalidCursorError,
+    InvalidKeyError,
+    KeyConflictError,
+    ObjectNotFound,
+    ObjectTooLargeError,
+    StorageError,
+)
+from .keys import check_key
+{%- if cookiecutter.with_files %}
+from .local import LocalStorage
+{%- endif %}
+from .models import ObjectInfo, ObjectPage, ObjectStream
+{%- if cookiecutter.with_s3 %}
 from .s3 import S3Client, create_session
+from .s3_backend import S3Storage
+{%- endif %}
 from .streams import AsyncReader, ByteSource
 
 __all__ = [
+    "DEFAULT_CONTENT_TYPE",
+    "MAX_PAGE_SIZE",
     "AsyncReader",
     "ByteSource",
+    "InvalidCursorError",
+    "InvalidKeyError",
+    "KeyConflictError",
+{%- if cookiecutter.with_files %}
+    "LocalStorage",
+{%- endif %}
     "ObjectInfo",
     "ObjectNotFound",
+    "ObjectPage",
+    "ObjectStream",
+    "ObjectTooLargeError",
+{%- if cookiecutter.with_s3 %}
     "S3Client",
+    "S3Storage",
+{%- endif %}
+    "Storage",
     "StorageError",
+    "check_key",
+{%- if cookiecutter.with_s3 %}
     "create_session",
+{%- endif %}
 ]

@@ -1,25 +1,17 @@
-"""Storage errors, and where botocore's and aiohttp's errors are translated into them.
+"""Storage errors, the same for every backend.
 
-    StorageError            the operation failed: transport, timeout, permission, throttling, ...
-    └── ObjectNotFound      the key does not exist in the bucket
+    StorageError            the operation failed: I/O, transport, timeout, permission, ...
+    ├── ObjectNotFound      the key does not exist
+    ├── InvalidKeyError     the key is not acceptable (traversal, NUL, too long, ...)
+    ├── InvalidCursorError  a listing cursor that no listing produced
+    ├── KeyConflictError    the key cannot coexist with another one (local: "a" and "a/b")
+    └── ObjectTooLargeError the content passed the size limit of the upload
 
-Every error names the operation, the bucket and the key as the caller wrote it (without the
-key prefix); the library error stays available as `__cause__`.
+Every error names the operation and, where there is one, the key as the caller wrote it; a
+library error that caused it stays available as `__cause__`.
 """
 
 from __future__ import annotations
-
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
-
-import aiohttp
-from botocore.exceptions import BotoCoreError, ClientError
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-# Error codes S3 uses for a missing key: GetObject says NoSuchKey, HEAD has no body, so "404".
-_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
 
 
 class StorageError(Exception):
@@ -30,50 +22,48 @@ class StorageError(Exception):
         message: str,
         *,
         operation: str,
-        bucket: str,
         key: str | None = None,
+        bucket: str | None = None,
         code: str | None = None,
         status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.operation = operation
-        self.bucket = bucket
         self.key = key
+        self.bucket = bucket
         self.code = code
         self.status = status
 
 
 class ObjectNotFound(StorageError):
-    """The key does not exist (S3 answered 404 / NoSuchKey)."""
+    """The key does not exist."""
 
 
-@contextmanager
-def translate_errors(operation: str, *, bucket: str, key: str | None = None) -> Iterator[None]:
-    """Turn botocore and aiohttp errors raised inside the block into `StorageError`s."""
-    where = f"s3://{bucket}/{key}" if key is not None else f"s3://{bucket}"
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "")) or None
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        kind = ObjectNotFound if key is not None and code in _NOT_FOUND_CODES else StorageError
-        detail = error.get("Message") or code or "error"
-        raise kind(
-            f"{operation} {where}: {detail}",
-            operation=operation,
-            bucket=bucket,
-            key=key,
-            code=code,
-            status=status,
-        ) from exc
-    except (BotoCoreError, aiohttp.ClientError) as exc:
-        raise StorageError(
-            f"{operation} {where}: {type(exc).__name__}: {exc}",
-            operation=operation,
-            bucket=bucket,
-            key=key,
-        ) from exc
+class InvalidKeyError(StorageError, ValueError):
+    """The key breaks the rules of `check_key`; nothing was read or written."""
 
 
-__all__ = ["ObjectNotFound", "StorageError", "translate_errors"]
+class InvalidCursorError(StorageError, ValueError):
+    """The listing cursor was not produced by a listing."""
+
+
+class KeyConflictError(StorageError):
+    """The key clashes with another one: a file cannot also be a directory."""
+
+
+class ObjectTooLargeError(StorageError):
+    """The content passed `limit` bytes; nothing was stored."""
+
+    def __init__(self, limit: int, *, operation: str = "put", key: str | None = None) -> None:
+        super().__init__(f"content exceeds {limit} bytes", operation=operation, key=key)
+        self.limit = limit
+
+
+__all__ = [
+    "InvalidCursorError",
+    "InvalidKeyError",
+    "KeyConflictError",
+    "ObjectNotFound",
+    "ObjectTooLargeError",
+    "StorageError",
+]

@@ -23,8 +23,9 @@ from aiobotocore.session import AioSession
 from botocore.exceptions import DataNotFoundError, UnknownServiceError
 
 from ._multipart import MultipartUpload
-from .errors import ObjectNotFound, StorageError, translate_errors
-from .models import ObjectInfo
+from ._translate import translate_errors
+from .errors import ObjectNotFound, StorageError
+from .models import ObjectInfo, ObjectStream
 from .streams import iter_chunks, prepend
 
 if TYPE_CHECKING:
@@ -240,6 +241,34 @@ class S3Client:
             finally:
                 body.close()
 
+    async def open_stream(self, key: str, *, chunk_size: int = CHUNK_BYTES) -> ObjectStream:
+        """Start reading `key`: `ObjectNotFound` now if it is missing, else info and chunks.
+
+        One GetObject request serves both, so the info describes exactly the bytes that
+        follow. The stream holds a pooled connection until `aclose()`.
+        """
+        with self._errors("get_object", key):
+            response = await self._client.get_object(Bucket=self.bucket, Key=self._full_key(key))
+        body = response["Body"]
+        info = ObjectInfo(
+            key=key,
+            size=response["ContentLength"],
+            etag=_etag(response["ETag"]),
+            last_modified=response["LastModified"],
+            content_type=response.get("ContentType"),
+            metadata=response.get("Metadata", {}),
+        )
+
+        async def chunks() -> AsyncGenerator[bytes]:
+            with self._errors("get_object", key):
+                while chunk := await body.read(chunk_size):
+                    yield chunk
+
+        async def close() -> None:
+            body.close()
+
+        return ObjectStream(info=info, chunks=chunks(), close=close)
+
     async def get_bytes(self, key: str) -> bytes:
         """The whole object in memory: for small objects only; stream large ones."""
         with self._errors("get_object", key):
@@ -360,6 +389,29 @@ class S3Client:
                         etag=_etag(item["ETag"]),
                         last_modified=item["LastModified"],
                     )
+
+    async def list_page(
+        self, prefix: str = "", *, limit: int = 1000, start_after: str | None = None
+    ) -> tuple[Sequence[ObjectInfo], bool]:
+        """One request: up to `limit` objects after `start_after`, and whether more follow."""
+        arguments: dict[str, Any] = {}
+        if start_after is not None:
+            arguments["StartAfter"] = self._full_key(start_after)
+        with self._errors("list_objects_v2"):
+            page = await self._client.list_objects_v2(
+                Bucket=self.bucket, Prefix=self.key_prefix + prefix, MaxKeys=limit, **arguments
+            )
+        strip = len(self.key_prefix)
+        items = [
+            ObjectInfo(
+                key=item["Key"][strip:],
+                size=item["Size"],
+                etag=_etag(item["ETag"]),
+                last_modified=item["LastModified"],
+            )
+            for item in page.get("Contents", ())
+        ]
+        return items, page.get("IsTruncated", False)
 
     @property
     def _client(self) -> BotoS3Client:

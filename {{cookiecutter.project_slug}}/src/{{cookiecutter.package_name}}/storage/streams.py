@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import Protocol, runtime_checkable
 
+from .errors import ObjectTooLargeError
+
 
 @runtime_checkable
 class AsyncReader(Protocol):
@@ -13,7 +15,7 @@ class AsyncReader(Protocol):
     async def read(self, size: int = -1, /) -> bytes: ...
 
 
-# A plain (blocking) file is not accepted: open it with aiofiles, or use S3Client.upload_file.
+# A plain (blocking) file is not accepted: open it with aiofiles{{ ', or use S3Client.upload_file' if cookiecutter.with_s3 }}.
 ByteSource = AsyncIterable[bytes] | AsyncReader
 
 
@@ -27,6 +29,18 @@ async def iter_chunks(source: ByteSource, size: int) -> AsyncGenerator[bytes]:
     async for chunk in source:
         if chunk:
             yield chunk
+
+
+async def limit_size(
+    chunks: AsyncIterable[bytes], max_bytes: int | None, *, key: str | None = None
+) -> AsyncGenerator[bytes]:
+    """Pass `chunks` through; raise `ObjectTooLargeError` once they pass `max_bytes` in total."""
+    received = 0
+    async for chunk in chunks:
+        received += len(chunk)
+        if max_bytes is not None and received > max_bytes:
+            raise ObjectTooLargeError(max_bytes, key=key)
+        yield chunk
 
 
 async def prepend(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
@@ -62,4 +76,4 @@ async def iter_parts(chunks: AsyncIterator[bytes], size: int) -> AsyncGenerator[
         yield b"".join(pending)
 
 
-__all__ = ["AsyncReader", "ByteSource", "iter_chunks", "iter_parts", "prepend"]
+__all__ = ["AsyncReader", "ByteSource", "iter_chunks", "iter_parts", "limit_size", "prepend"]

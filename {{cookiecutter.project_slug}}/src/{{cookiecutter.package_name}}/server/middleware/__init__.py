@@ -2,6 +2,7 @@
 
 from .auth import BearerAuthMiddleware
 from .body_limit import (
+    BodyLimit,
     BodySizeLimitMiddleware,
     RequestBodyTooLarge,
 )
@@ -11,6 +12,7 @@ from .server_error import ServerErrorMiddleware
 
 __all__ = [
     "BearerAuthMiddleware",
+    "BodyLimit",
     "BodySizeLimitMiddleware",
     "ProcessTimeMiddleware",
     "RequestBodyTooLarge",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.exceptions import HTTPException
@@ -9,7 +10,25 @@ from starlette.exceptions import HTTPException
 from ..errors import error_response
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """A limit of its own for `methods` on paths below `prefix` (after the root path).
+
+    For routes that stream their body somewhere with a limit of their own, such as uploads
+    into storage: they still get a 413 from here, at their limit instead of the global one.
+    """
+
+    prefix: str
+    max_bytes: int
+    methods: tuple[str, ...] = ("PUT",)
+
+    def applies(self, method: str, path: str) -> bool:
+        return method in self.methods and path.startswith(self.prefix)
 
 
 class RequestBodyTooLarge(HTTPException):
@@ -24,16 +43,21 @@ class RequestBodyTooLarge(HTTPException):
 
 
 class BodySizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    """`max_body_bytes` for every request, except where one of `overrides` applies (first wins)."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, overrides: Sequence[BodyLimit] = ()
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.overrides = tuple(overrides)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        limit = self.max_body_bytes
+        limit = self._limit_for(scope)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             # Refuse before the client sends the body.
@@ -64,6 +88,18 @@ class BodySizeLimitMiddleware:
             if response_started:
                 raise
             await error_response(413, exc.detail)(scope, receive, send)
+
+    def _limit_for(self, scope: Scope) -> int:
+        if not self.overrides:
+            return self.max_body_bytes
+        path: str = scope["path"]
+        root_path: str = scope.get("root_path", "")
+        if root_path and path.startswith(root_path):
+            path = path[len(root_path) :] or "/"
+        for override in self.overrides:
+            if override.applies(scope["method"], path):
+                return override.max_bytes
+        return self.max_body_bytes
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -1,0 +1,228 @@
+"""POST /api/v1/objects/import: a real aiohttp server as the source, the SSRF guard in front."""
+
+import asyncio
+import hashlib
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from .conftest import MIB, Backend, assert_envelope, serve
+
+IMPORT = "/api/v1/objects/import"
+
+
+def pattern(size: int) -> bytes:
+    """The bytes /data serves: `size` of them, the same every time."""
+    block = bytes(range(256)) * 4096  # 1 MiB
+    return (block * (size // len(block) + 1))[:size]
+
+
+@dataclass
+class Source:
+    url: str
+    port: int
+    calls: Counter[str] = field(default_factory=Counter)
+
+
+@pytest.fixture
+async def source() -> AsyncIterator[Source]:
+    state = Source(url="", port=0)
+
+    async def data(request: web.Request) -> web.StreamResponse:
+        state.calls[request.path] += 1
+        size = int(request.query.get("size", "1000"))
+        response = web.StreamResponse(headers={"Content-Type": "application/x-data"})
+        response.content_length = size
+        await response.prepare(request)
+        body = pattern(size)
+        for start in range(0, size, 256 * 1024):
+            await response.write(body[start : start + 256 * 1024])
+        await response.write_eof()
+        return response
+
+    async def attachment(request: web.Request) -> web.Response:
+        state.calls[request.path] += 1
+        headers = {"Content-Disposition": 'attachment; filename="../../evil.txt"'}
+        return web.Response(body=b"attached", headers=headers, content_type="text/plain")
+
+    async def redirect(request: web.Request) -> web.Response:
+        state.calls[request.path] += 1
+        raise web.HTTPFound(location=request.query["to"])
+
+    async def status(request: web.Request) -> web.Response:
+        state.calls[request.path] += 1
+        return web.Response(status=int(request.match_info["code"]), text="nope")
+
+    async def slow(request: web.Request) -> web.Response:
+        state.calls[request.path] += 1
+        await asyncio.sleep(10)
+        return web.Response(text="too late")
+
+    app = web.Application()
+    app.router.add_get("/files/data.bin", data)
+    app.router.add_get("/files/attachment", attachment)
+    app.router.add_get("/redirect", redirect)
+    app.router.add_get("/status/{code}", status)
+    app.router.add_get("/slow", slow)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    state.url, state.port = str(server.make_url("/")), server.port or 0
+    try:
+        yield state
+    finally:
+        await server.close()
+
+
+async def import_(api: httpx.AsyncClient, **body: Any) -> httpx.Response:
+    return await api.post(IMPORT, json=body)
+
+
+async def test_import_stores_the_source_under_the_key(
+    api: httpx.AsyncClient, source: Source
+) -> None:
+    data = pattern(300_000)
+    response = await import_(
+        api,
+        url=f"{source.url}files/data.bin?size=300000",
+        key="imports/data.bin",
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["key"] == "imports/data.bin"
+    assert response.headers["location"] == "http://testserver/api/v1/objects/imports/data.bin"
+    stored = await api.get("/api/v1/objects/imports/data.bin")
+    assert stored.content == data
+    assert stored.headers["content-type"] == "application/x-data"
+
+
+async def test_key_defaults_to_the_sanitised_file_name(
+    api: httpx.AsyncClient, source: Source
+) -> None:
+    response = await import_(api, url=f"{source.url}files/attachment")
+    assert response.status_code == 201, response.text
+    assert response.json()["key"] == "evil.txt", "Content-Disposition, path parts removed"
+
+
+async def test_checksum_mismatch_is_422_and_stores_nothing(
+    api: httpx.AsyncClient, backend: Backend, source: Source
+) -> None:
+    """6 MiB: on S3 the mismatch is found after a part went up; the upload is aborted."""
+    response = await import_(
+        api, url=f"{source.url}files/data.bin?size={6 * MIB}", key="bad.bin", sha256="0" * 64
+    )
+    assert_envelope(response, 422, "checksum_mismatch")
+    actual = response.json()["error"]["details"]["actual"]
+    assert actual == hashlib.sha256(pattern(6 * MIB)).hexdigest()
+    assert await backend.leftovers() == []
+
+
+@pytest.mark.parametrize("limit", ["download", "storage"])
+async def test_source_over_a_size_limit_is_413_and_stores_nothing(
+    backend: Backend, source: Source, limit: str
+) -> None:
+    sections: dict[str, Any] = {}
+    if limit == "download":
+        sections["download"] = {**backend.config["download"], "max_bytes": MIB}
+    else:
+        sections["storage"] = {**backend.config["storage"], "max_object_bytes": MIB}
+    async with serve(backend.settings(**sections)) as api:
+        response = await import_(api, url=f"{source.url}files/data.bin?size={MIB + 1}", key="k")
+    assert_envelope(response, 413, "payload_too_large")
+    assert await backend.leftovers() == []
+
+
+def ssrf_targets(port: int) -> list[str]:
+    return [
+        f"http://127.0.0.2:{port}/files/data.bin",  # loopback, but not the allowed 127.0.0.1/32
+        f"http://[::1]:{port}/files/data.bin",
+        f"http://[::ffff:127.0.0.2]:{port}/files/data.bin",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://192.168.1.1/",
+        "ftp://example.com/file",
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:70/",
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(ssrf_targets(0))), ids=ssrf_targets(0))
+async def test_private_targets_and_other_schemes_are_refused(
+    api: httpx.AsyncClient, backend: Backend, source: Source, index: int
+) -> None:
+    response = await import_(api, url=ssrf_targets(source.port)[index], key="stolen")
+    assert_envelope(response, 403, "source_not_allowed")
+    assert source.calls == Counter()
+    assert await backend.leftovers() == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+async def test_loopback_is_refused_by_default(backend: Backend, source: Source, host: str) -> None:
+    """Without the tests' exception for 127.0.0.1/32, loopback is refused like the rest."""
+    async with serve(backend.settings(download={})) as api:
+        url = f"http://{host}:{source.port}/files/data.bin"
+        response = await import_(api, url=url, key="k")
+    assert_envelope(response, 403, "source_not_allowed")
+    assert source.calls == Counter()
+
+
+async def test_redirect_to_a_private_address_is_refused(
+    api: httpx.AsyncClient, backend: Backend, source: Source
+) -> None:
+    hidden = f"http://127.0.0.2:{source.port}/files/data.bin"
+    response = await import_(api, url=f"{source.url}redirect?to={hidden}", key="k")
+    assert_envelope(response, 403, "source_not_allowed")
+    assert source.calls == Counter({"/redirect": 1}), "the private hop was never fetched"
+    assert await backend.leftovers() == []
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def test_source_errors_are_502(api: httpx.AsyncClient, source: Source) -> None:
+    missing = await import_(api, url=f"{source.url}status/404", key="k")
+    assert_envelope(missing, 502, "bad_gateway")
+    assert missing.json()["error"]["details"] == {"status": 404}
+    refused = await import_(api, url=f"http://127.0.0.1:{closed_port()}/x", key="k")
+    assert_envelope(refused, 502, "bad_gateway")
+
+
+async def test_slow_source_is_504(backend: Backend, source: Source) -> None:
+    download = {**backend.config["download"], "read_timeout": 0.2}
+    async with serve(backend.settings(download=download)) as api:
+        response = await import_(api, url=f"{source.url}slow", key="k")
+    assert_envelope(response, 504, "gateway_timeout")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"url": "http://[::1/x"}, 422, "validation_error"),
+        ({"url": "not a url"}, 403, "source_not_allowed"),
+        ({"url": "https://example.com/x", "sha256": "abc"}, 422, "validation_error"),
+        ({"url": "https://example.com/x", "extra": 1}, 422, "validation_error"),
+        ({"url": "https://example.com/x", "key": "../x"}, 422, "validation_error"),
+        ({"url": "https://example.com/x", "key": "é" * 200}, 400, "invalid_key"),
+    ],
+)
+async def test_invalid_requests_fail_before_anything_is_fetched(
+    api: httpx.AsyncClient, body: dict[str, Any], status: int, code: str
+) -> None:
+    assert_envelope(await api.post(IMPORT, json=body), status, code)
+
+
+async def test_import_body_keeps_the_global_body_limit(backend: Backend) -> None:
+    """Only uploads get the storage limit; a JSON body is still held to server.max_body_bytes."""
+    async with serve(backend.settings(server={"max_body_bytes": 1024})) as api:
+        response = await api.post(IMPORT, json={"url": "https://example.com/" + "x" * 2000})
+    assert_envelope(response, 413, "payload_too_large")

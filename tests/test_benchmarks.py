@@ -10,6 +10,8 @@ from .conftest import TEMPLATE_ROOT
 
 
 def load_runner() -> ModuleType:
+    # run.py imports its sibling modules (_report) the way `python benchmarks/run.py` does.
+    sys.path.insert(0, str(TEMPLATE_ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location(
         "bench_run", TEMPLATE_ROOT / "benchmarks" / "run.py"
     )

@@ -43,14 +43,20 @@ def join_url(base: URL, path: str, *, allow_absolute: bool = False) -> URL:
         return candidate
     if candidate.scheme:
         raise UnsafeURLError(f"scheme not allowed: {candidate.scheme}")
-    relative = URL(_REPEATED_SLASHES.sub("/", path.lstrip("/")))
-    if any(segment in (".", "..") for segment in relative.path.split("/")):
+    relative = candidate
+    if path.startswith("/") or "//" in path:
+        relative = URL(_REPEATED_SLASHES.sub("/", path.lstrip("/")))
+    # .path is decoded, so "%2e%2e" shows up here as "..".
+    segments = relative.path.split("/")
+    if "." in segments or ".." in segments:
         raise UnsafeURLError(f"path may not contain '.' or '..' segments: {path!r}")
     return base.join(relative)
 
 
 def redact_url(url: URL) -> str:
     """The URL for logs and errors: no user info, secret-looking query values masked."""
+    if url.raw_user is None and url.raw_password is None and not url.raw_query_string:
+        return str(url)  # nothing to hide: the common case, kept cheap
     clean = url.with_user(None)
     if clean.query:
         clean = clean.with_query(

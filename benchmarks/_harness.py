@@ -108,10 +108,21 @@ def wrk_rate(url: str, seconds: float, *, connections: int = 32) -> float:
 
 
 @contextlib.contextmanager
-def wrk_background(url: str, *, connections: int = 32, seconds: int = 600) -> Iterator[None]:
+def wrk_background(
+    url: str, *, connections: int = 32, seconds: int = 600, niceness: int = 0
+) -> Iterator[None]:
     """wrk load on `url` for as long as the block runs (it is interrupted on exit)."""
     process = subprocess.Popen(
-        [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", url],
+        [
+            "nice",
+            "-n",
+            str(niceness),
+            ensure_wrk(),
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            url,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -65,6 +65,16 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         description="BaseClient vs raw aiohttp session: 2,000 GETs at concurrency 50",
         floors={"client_vs_raw_aiohttp": 0.9},
     ),
+    Benchmark(
+        name="s3_overhead",
+        description="S3Client vs raw aioboto3 vs boto3 threads: 200 puts + 200 gets of 256 KiB",
+        floors={"s3client_vs_raw_aioboto3": 0.9, "s3client_vs_boto3_threads": 1.0},
+    ),
+    Benchmark(
+        name="loop_lag",
+        description="event-loop lag in the server under wrk load plus a 256 MiB PUT/GET",
+        budgets={"loop_lag_p99_ms": 10},
+    ),
 )
 
 

@@ -23,8 +23,8 @@ from _harness import app_server, emit, interleaved, median_ratio, note, wrk_rate
 
 ANT31BOX = "ant31box[fastapi,sentry]==0.2.8"
 APPS = ("generated", "bare_fastapi", "ant31box")
-ROUNDS = 6
-ROUND_SECONDS = 4
+ROUNDS = 10
+ROUND_SECONDS = 3
 WARM_UP_SECONDS = 2
 # Versions that must be the same as the project's lock for the comparison to be fair.
 SHARED = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic")

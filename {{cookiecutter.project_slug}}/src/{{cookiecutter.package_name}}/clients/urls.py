@@ -8,6 +8,9 @@ from yarl import URL
 
 ALLOWED_SCHEMES = ("http", "https")
 _REPEATED_SLASHES = re.compile(r"/{2,}")
+# Segments of letters, digits, "_", "-" and "~" joined by single slashes, an optional query:
+# no scheme, no leading or repeated "/", no "." segment and no percent-escape to decode.
+_PLAIN_PATH = re.compile(r"[\w\-~]+(?:/[\w\-~]+)*/?(?:\?[^#]*)?", re.ASCII)
 # Query parameters whose values are secrets (tokens, signatures, keys) in most APIs.
 _SECRET_PARAM = re.compile(r"token|secret|key|signature|password|auth|credential", re.IGNORECASE)
 REDACTED = "[redacted]"
@@ -34,6 +37,9 @@ def join_url(base: URL, path: str, *, allow_absolute: bool = False) -> URL:
     segments (also percent-encoded) are refused, so no input can climb out of the base path.
     An absolute URL is accepted only with `allow_absolute=True`.
     """
+    if _PLAIN_PATH.fullmatch(path):
+        # The common case ("items/42", "users/7/orders"): nothing to refuse or normalise.
+        return base.join(URL(path))
     candidate = URL(path)
     if candidate.is_absolute():
         if not allow_absolute:

@@ -117,9 +117,9 @@ def markdown_table(results: Mapping[str, Any]) -> str:
 
 
 # Layout of the chart, in SVG user units.
-_WIDTH = 720
-_LABEL = 250
-_BAR = 330
+_WIDTH = 760
+_LABEL = 240
+_BAR = 300
 _ROW = 30
 _HEAD = 30
 _GREEN = "#2e7d32"
@@ -127,11 +127,16 @@ _RED = "#c62828"
 
 
 def render_svg(results: Mapping[str, Any]) -> str:
-    """One bar per figure with a goal, grouped by unit; each group has its own scale."""
-    groups: dict[str, list[tuple[str, float, str]]] = {}
+    """One bar per figure with a goal, grouped by unit; each group has its own scale.
+
+    A group's scale ends at 1.5 times its largest goal, so the goal lines sit at the same
+    place for every figure of the group; a longer bar is cut there and marked with "»".
+    """
+    groups: dict[str, list[tuple[str, float, str]]] = {TIMES: [], "ms": [], "MiB": []}
     for name, figure in results["figures"].items():
         if figure.get("goal"):
-            groups.setdefault(unit_of(name), []).append((name, figure["value"], figure["goal"]))
+            groups[unit_of(name)].append((name, figure["value"], figure["goal"]))
+    groups = {unit: items for unit, items in groups.items() if items}
     rows = sum(len(items) for items in groups.values())
     height = _HEAD + rows * _ROW + len(groups) * _ROW + 10
     parts = [
@@ -149,11 +154,11 @@ def render_svg(results: Mapping[str, Any]) -> str:
             f"{escape(title.get(unit, f'{unit} (lower is better)'))}</text>"
         )
         y += _ROW
-        top = max(max(value, float(goal.split()[1])) for _, value, goal in items) * 1.15
+        top = max(float(goal.split()[1]) for _, _, goal in items) * 1.5
         for name, value, goal in items:
             limit = float(goal.split()[1])
             colour = _GREEN if meets(value, goal) else _RED
-            width = _BAR * value / top
+            width = _BAR * min(value, top) / top
             line = _LABEL + _BAR * limit / top
             shown = f"{value:.2f}{unit if unit == TIMES else ' ' + unit}  (goal {goal})"
             parts += [
@@ -163,6 +168,11 @@ def render_svg(results: Mapping[str, Any]) -> str:
                 'stroke="black" stroke-width="2" stroke-dasharray="4 2"/>',
                 f'<text x="{_LABEL + _BAR + 8}" y="{y + 19}">{escape(shown)}</text>',
             ]
+            if value > top:  # cut at the end of the scale
+                parts.append(
+                    f'<text x="{_LABEL + _BAR - 4}" y="{y + 20}" text-anchor="end" '
+                    'fill="white" font-weight="bold">»</text>'
+                )
             y += _ROW
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.server.metrics import Metrics, MetricsMiddl
 {%- endif %}
 from {{ cookiecutter.package_name }}.server.middleware import (
     BearerAuthMiddleware,
+    BodyLimit,
     BodySizeLimitMiddleware,
     ProcessTimeMiddleware,
     RequestIdMiddleware,
@@ -238,3 +239,36 @@ async def test_forwarded_client_is_trusted_only_from_allowed_proxies(
             await client.get("/whoami", headers=headers)
     # httpx's ASGITransport presents the peer as 127.0.0.1.
     assert seen == [("203.0.113.9", "https"), ("127.0.0.1", "http")]
+
+
+async def test_a_body_limit_override_applies_to_its_method_and_paths_only() -> None:
+    """Uploads below a prefix may be larger; everything else keeps the global limit."""
+
+    async def count_body(scope: Scope, receive: Receive, send: Send) -> None:
+        size, more = 0, True
+        while more:
+            message = await receive()
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(size).encode()})
+
+    async def chunks(total: int) -> AsyncIterator[bytes]:
+        for _ in range(total // 100):
+            yield b"x" * 100
+
+    override = BodyLimit(prefix="/uploads/", max_bytes=1000)
+    app = BodySizeLimitMiddleware(count_body, max_body_bytes=100, overrides=[override])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        assert (await client.put("/uploads/a", content=b"x" * 1000)).text == "1000"
+        assert (await client.put("/uploads/a", content=chunks(1000))).text == "1000"
+        for method, path, size in [
+            ("PUT", "/uploads/a", 1001),
+            ("POST", "/uploads/a", 101),
+            ("PUT", "/uploadsX", 101),
+            ("PUT", "/other", 101),
+        ]:
+            declared = await client.request(method, path, content=b"x" * size)
+            streamed = await client.request(method, path, content=chunks(size + 99))
+            assert (declared.status_code, streamed.status_code) == (413, 413), (method, path)

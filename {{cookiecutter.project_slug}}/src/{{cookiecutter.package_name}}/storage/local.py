@@ -53,6 +53,8 @@ STALE_UPLOAD_SECONDS = 3600
 _INSTALL_ATTEMPTS = 3
 _CONFLICT_ERRORS = (FileExistsError, NotADirectoryError, IsADirectoryError)
 _MISSING_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+# A metadata file that cannot be read or parsed counts as missing.
+_UNREADABLE_ERRORS = (OSError, ValueError)
 
 
 class LocalStorage:
@@ -340,7 +342,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         with path.open(encoding="utf-8") as file:
             record = json.load(file)
-    except (OSError, ValueError):
+    except _UNREADABLE_ERRORS:
         return None
     return record if isinstance(record, dict) else None
 

@@ -20,7 +20,9 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
 SERVER_SCRIPT = HERE / "_server.py"
 WRK_RATE = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.MULTILINE)
@@ -61,14 +63,14 @@ def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> 
     return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
 
 
-def interleaved(rounds: int, variants: Mapping[str, Callable[[], float]]) -> dict[str, list[float]]:
+def interleaved(rounds: int, variants: Mapping[str, Callable[[], T]]) -> dict[str, list[T]]:
     """Run every variant once per round, rotating who goes first; one list of values each.
 
     Rotation spreads slow drifts (another job starting, CPU frequency) over all variants
     instead of always charging them to whoever runs last.
     """
     names = list(variants)
-    results: dict[str, list[float]] = {name: [] for name in names}
+    results: dict[str, list[T]] = {name: [] for name in names}
     for index in range(rounds):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 from collections.abc import Mapping
 from html import escape
@@ -73,6 +74,9 @@ def machine_facts(pythons: Mapping[str, Path]) -> dict[str, Any]:
         "cores": os.cpu_count(),
         "cpu": _cpu_model(),
         "system": f"{platform.system()} {platform.release()}",
+        # Other jobs on the machine: the 1-minute load average when the run ended.
+        "load_average": round(os.getloadavg()[0], 2),
+        "wrk": _wrk_version(),
     }
     for label, python in pythons.items():
         if python.is_file():
@@ -81,6 +85,15 @@ def machine_facts(pythons: Mapping[str, Path]) -> dict[str, Any]:
             )
             facts[label] = json.loads(result.stdout)
     return facts
+
+
+def _wrk_version() -> str | None:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    result = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
+    words = (result.stdout + result.stderr).split()
+    return words[1] if len(words) > 1 and words[0] == "wrk" else None
 
 
 def _cpu_model() -> str:

@@ -11,7 +11,10 @@ Every app runs on uvicorn with uvloop and httptools, one worker, no access log, 
 or server-header handling by uvicorn. The process binds a free loopback port and prints it.
 
 With --lag-file (generated only) a task samples the event-loop lag every 10 ms for the life
-of the server and writes `[[monotonic_time, lag_seconds], ...]` to FILE at shutdown. When the
+of the server and writes `[[monotonic_time, lag_seconds, run_delay_seconds], ...]` to FILE at
+shutdown; run_delay is how long the kernel kept the loop's thread waiting for a CPU during the
+tick (Linux schedstat; 0 elsewhere), so a reader can tell the loop's own lag from the
+machine's. When the
 app has no `PUT/GET /api/v1/objects/{key}`, a streaming stand-in is mounted at
 /_bench/objects/{key} (outside the OpenAPI schema) so the benchmark can stream through the
 full middleware stack anyway.
@@ -76,15 +79,25 @@ def build(app: str, package: str, max_body_bytes: int | None) -> Any:
 class LagSampler:
     """How late each 10 ms tick of the event loop fires: the time callbacks wait to run."""
 
+    SCHEDSTAT = Path("/proc/thread-self/schedstat")
+
     def __init__(self) -> None:
-        self.samples: list[tuple[float, float]] = []
+        self.samples: list[tuple[float, float, float]] = []
+
+    def run_delay(self) -> float:
+        """Seconds this thread has spent runnable but waiting for a CPU, 0.0 if unknown."""
+        try:
+            return int(self.SCHEDSTAT.read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
     async def run(self) -> None:
         expected = time.monotonic() + LAG_INTERVAL
+        delay = self.run_delay()
         while True:
             await asyncio.sleep(LAG_INTERVAL)
-            now = time.monotonic()
-            self.samples.append((now, max(0.0, now - expected)))
+            now, previous, delay = time.monotonic(), delay, self.run_delay()
+            self.samples.append((now, max(0.0, now - expected), delay - previous))
             expected = now + LAG_INTERVAL
 
 

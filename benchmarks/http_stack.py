@@ -23,8 +23,8 @@ from _harness import app_server, emit, interleaved, median_ratio, note, wrk_rate
 
 ANT31BOX = "ant31box[fastapi,sentry]==0.2.8"
 APPS = ("generated", "bare_fastapi", "ant31box")
-ROUNDS = 10
-ROUND_SECONDS = 3
+ROUNDS = 16
+ROUND_SECONDS = 2
 WARM_UP_SECONDS = 2
 # Versions that must be the same as the project's lock for the comparison to be fair.
 SHARED = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic")
@@ -61,7 +61,7 @@ def prepare_venv(project: Path) -> Path:
     venv = project / ".bench-py312"
     python = venv / "bin" / "python"
     requirements = project / ".bench-py312.txt"
-    run_uv(project, "venv", "--quiet", "--python", find_python312(), str(venv))
+    run_uv(project, "venv", "--quiet", "--clear", "--python", find_python312(), str(venv))
     run_uv(
         project,
         "export",

@@ -258,6 +258,8 @@ def test_upstream_503_then_hang_fails_within_budget_while_service_answers(
             assert is_envelope(response)
             assert FlakyThenHanging.calls == 2, "one retry after the 503, then the timeout"
             assert latencies, "the health probe ran"
-            assert max(latencies) < 0.5, "the service kept answering meanwhile"
+            # The import hangs for seconds; /health must not (slack for a loaded CI machine).
+            assert len(latencies) >= 5
+            assert max(latencies) < 1.5, "the service kept answering meanwhile"
     finally:
         upstream.shutdown()

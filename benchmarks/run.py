@@ -3,7 +3,8 @@
 Each benchmark is a script in this directory that runs inside a freshly rendered project (its
 own .venv, installed with uv from the shared cache) and prints `name: value` lines on stdout.
 This runner renders and installs each distinct project once, runs the selected scripts, echoes
-their metric lines and fails when a metric is above its budget or below its floor.
+their metric lines and fails when a metric is above its budget or below its floor. The figures
+go into benchmarks/results.json and the chart benchmarks/results.svg (see _report.py).
 
 Add a benchmark by writing `benchmarks/<name>.py` and one `Benchmark` entry in `BENCHMARKS`.
 """
@@ -18,9 +19,11 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import _report
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE_ROOT = HERE.parent
@@ -61,6 +64,26 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         name="files_copy",
         description="files.copy vs shutil.copyfile on a 256 MiB file, interleaved in one run",
         floors={"files_copy_ratio": 0.7},
+    ),
+    Benchmark(
+        name="http_stack",
+        description="GET /health req/s: generated app vs bare FastAPI vs ant31box 0.2.8 (wrk)",
+        floors={"http_stack_vs_bare_fastapi": 0.85, "http_stack_vs_ant31box": 1.0},
+    ),
+    Benchmark(
+        name="client_overhead",
+        description="BaseClient vs raw aiohttp session: 2,000 GETs at concurrency 50",
+        floors={"client_vs_raw_aiohttp": 0.9},
+    ),
+    Benchmark(
+        name="s3_overhead",
+        description="S3Client vs raw aioboto3 vs boto3 threads: 200 puts + 200 gets of 256 KiB",
+        floors={"s3client_vs_raw_aioboto3": 0.9, "s3client_vs_boto3_threads": 1.0},
+    ),
+    Benchmark(
+        name="loop_lag",
+        description="event-loop lag in the server under wrk load plus a 256 MiB PUT/GET",
+        budgets={"loop_lag_p99_ms": 10},
     ),
 )
 
@@ -153,6 +176,23 @@ def run(benchmark: Benchmark, project: Path, package: str) -> dict[str, float]:
     return parse_metrics(result.stdout)
 
 
+def report(
+    figures: Mapping[str, float],
+    goals: Mapping[str, str | None],
+    projects: Iterable[tuple[Path, str]],
+) -> None:
+    """Write results.json and results.svg; print the table of every recorded figure."""
+    project = next(iter(projects))[0]
+    machine = _report.machine_facts(
+        {
+            "project": project / ".venv" / "bin" / "python",
+            "http_stack": project / ".bench-py312" / "bin" / "python",
+        }
+    )
+    results = _report.write(HERE, figures, goals, machine)
+    print(_report.markdown_table(results), file=sys.stderr, end="")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], help="benchmark name (repeatable)")
@@ -165,8 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{benchmark.name}: {benchmark.description}")
         return 0
     selected = select(names)
+    # Scripts that build venvs of their own (http_stack) use the same uv.
+    os.environ["BENCH_UV"] = args.uv
     projects: dict[str, tuple[Path, str]] = {}
     failures: list[str] = []
+    figures: dict[str, float] = {}
+    goals: dict[str, str | None] = {}
     for benchmark in selected:
         key = json.dumps(dict(benchmark.answers), sort_keys=True)
         if key not in projects:
@@ -179,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         failures += [f"{benchmark.name}: {p}" for p in over_budget(metrics, benchmark.budgets)]
         failures += [f"{benchmark.name}: {p}" for p in below_floor(metrics, benchmark.floors)]
+        figures.update(metrics)
+        goals.update({m: _report.goal_of(m, benchmark.floors, benchmark.budgets) for m in metrics})
+    if figures:
+        report(figures, goals, projects.values())
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
     return 1 if failures else 0

@@ -1,8 +1,11 @@
 """The benchmark harness: a registry of scripts, `name: value` lines, budgets that fail a run."""
 
 import importlib.util
+import json
 import sys
+from pathlib import Path
 from types import ModuleType
+from xml.etree import ElementTree
 
 import pytest
 
@@ -10,6 +13,8 @@ from .conftest import TEMPLATE_ROOT
 
 
 def load_runner() -> ModuleType:
+    # run.py imports its sibling modules (_report) the way `python benchmarks/run.py` does.
+    sys.path.insert(0, str(TEMPLATE_ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location(
         "bench_run", TEMPLATE_ROOT / "benchmarks" / "run.py"
     )
@@ -22,6 +27,7 @@ def load_runner() -> ModuleType:
 
 
 runner = load_runner()
+report = sys.modules["_report"]
 
 
 def test_every_benchmark_has_a_script_and_a_unique_name() -> None:
@@ -55,10 +61,65 @@ def test_budgets_fail_when_reached_or_not_reported() -> None:
 
 
 def test_floors_fail_when_not_reached_or_not_reported() -> None:
-    floors = {"a": 0.7, "b": 1}
-    assert runner.below_floor({"a": 0.7, "b": 2}, floors) == []
-    assert runner.below_floor({"a": 0.69, "b": 1}, floors) == ["a: 0.69 is below 0.7"]
-    assert runner.below_floor({"a": 1}, floors) == ["b: not reported"]
+    floors = {"ratio": 0.85, "other": 1.0}
+    assert runner.below_floor({"ratio": 0.85, "other": 1.2}, floors) == []
+    assert runner.below_floor({"ratio": 0.84, "other": 1}, floors) == ["ratio: 0.84 is below 0.85"]
+    assert runner.below_floor({"ratio": 1}, floors) == ["other: not reported"]
+
+
+def test_issue_goals_are_in_the_registry() -> None:
+    """The goals of the performance issue fail `make bench` when missed."""
+    floors = {m: v for b in runner.BENCHMARKS for m, v in b.floors.items()}
+    budgets = {m: v for b in runner.BENCHMARKS for m, v in b.budgets.items()}
+    assert floors == {
+        "http_stack_vs_bare_fastapi": 0.85,
+        "http_stack_vs_ant31box": 1.0,
+        "client_vs_raw_aiohttp": 0.9,
+        "s3client_vs_raw_aioboto3": 0.9,
+        "s3client_vs_boto3_threads": 1.0,
+        "files_copy_ratio": 0.7,
+    }
+    assert budgets["loop_lag_p99_ms"] == 10
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "goal", "met"),
+    [
+        ("http_stack_vs_bare_fastapi", 0.85, "≥ 0.85", True),
+        ("http_stack_vs_bare_fastapi", 0.849, "≥ 0.85", False),
+        ("loop_lag_p99_ms", 9.9, "< 10", True),
+        ("loop_lag_p99_ms", 10, "< 10", False),
+    ],
+)
+def test_goal_text_and_verdict(metric: str, value: float, goal: str, met: bool) -> None:
+    floors = {"http_stack_vs_bare_fastapi": 0.85}
+    assert report.goal_of(metric, floors, {"loop_lag_p99_ms": 10}) == goal
+    assert report.meets(value, goal) is met
+
+
+def test_a_partial_run_keeps_the_other_figures() -> None:
+    """`make bench ONLY=x` updates x's figures; the chart still shows every benchmark."""
+    previous = {"machine": {"cores": 2}, "figures": {"a": {"value": 1.0, "goal": "≥ 0.9"}}}
+    merged = report.merge(previous, {"b": 5.0}, {"b": "< 10"}, {"cores": 4})
+    assert merged == {
+        "machine": {"cores": 4},
+        "figures": {"a": {"value": 1.0, "goal": "≥ 0.9"}, "b": {"value": 5.0, "goal": "< 10"}},
+    }
+
+
+def test_chart_has_a_bar_and_a_goal_line_per_goal(tmp_path: Path) -> None:
+    metrics = {"x_vs_y": 0.93, "z_vs_y": 0.5, "lag_ms": 4.0, "info": 3.0}
+    goals = {"x_vs_y": "≥ 0.85", "z_vs_y": "≥ 1", "lag_ms": "< 10", "info": None}
+    results = report.write(tmp_path, metrics, goals, {"cores": 2})
+    svg = ElementTree.parse(tmp_path / "results.svg").getroot()
+    namespace = "{http://www.w3.org/2000/svg}"
+    bars = [rect for rect in svg.iter(f"{namespace}rect") if rect.get("height") == "18"]
+    assert [bar.get("fill") for bar in bars] == ["#2e7d32", "#c62828", "#2e7d32"]
+    assert len(list(svg.iter(f"{namespace}line"))) == 3, "one goal line per figure with a goal"
+    assert json.loads((tmp_path / "results.json").read_text()) == results
+    table = report.markdown_table(results)
+    assert f"| `z_vs_y` | 0.50{report.TIMES} | ≥ 1 | MISSED |" in table
+    assert "| `lag_ms` | 4.00 ms | < 10 | met |" in table
 
 
 def test_no_name_selects_every_benchmark() -> None:

@@ -132,7 +132,8 @@ async def test_hanging_upstream_times_out_within_the_budget(upstream: Upstream) 
         with pytest.raises(ClientTimeoutError):
             await client.get_json("hang")
     elapsed = time.monotonic() - started
-    assert elapsed < budget + 0.5, f"took {elapsed:.2f}s for a budget of {budget:.2f}s"
+    # Slack for a loaded CI machine; without the budget the upstream hangs for 30 s.
+    assert elapsed < budget + 2.0, f"took {elapsed:.2f}s for a budget of {budget:.2f}s"
     assert upstream.calls["/api/hang"] == 2, "timeouts of idempotent requests are retried"
 
 

@@ -46,6 +46,20 @@ def test_invalid_policies_are_refused(kwargs: dict[str, float]) -> None:
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
 
 
+def test_backoff_is_full_jitter_below_a_capped_exponential() -> None:
+    """Attempt n waits a random time up to base * 2^(n-1), never more than backoff_max."""
+    policy = RetryPolicy(attempts=5, backoff_base=0.1, backoff_max=0.3)
+    refused = ClientConnectionError("refused", method="GET", url="http://x/")
+    for attempt, ceiling in [(1, 0.1), (2, 0.2), (3, 0.3), (4, 0.3)]:
+        delays = [policy.delay(attempt, refused) for _ in range(200)]
+        assert all(0 <= delay <= ceiling for delay in delays)
+        assert max(delays) > ceiling / 2, "spread over the whole range, not a fixed wait"
+
+
+def test_retry_after_replaces_the_backoff() -> None:
+    assert RetryPolicy(backoff_max=0.1).delay(1, status_error(503, retry_after=7)) == 7.0
+
+
 def test_policy_is_a_frozen_value() -> None:
     assert RetryPolicy(attempts=2) == RetryPolicy(attempts=2)
     with pytest.raises(AttributeError):

@@ -48,3 +48,29 @@ async def test_metrics_need_the_token_when_auth_is_on(running: ClientFactory) ->
         assert authorized.status_code == 200
         counts = samples(authorized.text, "http_requests_total")
         assert counts[(("method", "GET"), ("route", "unmatched"), ("status", "401"))] == 1
+
+
+async def test_durations_are_a_histogram_per_route_template(client: httpx.AsyncClient) -> None:
+    for _ in range(3):
+        await client.get("/health")
+    text = (await client.get("/metrics")).text
+    health = (("method", "GET"), ("route", "/health"))
+    assert samples(text, "http_request_duration_seconds_count")[health] == 3
+    assert samples(text, "http_request_duration_seconds_sum")[health] > 0
+    buckets = {
+        dict(labels)["le"]: value
+        for labels, value in samples(text, "http_request_duration_seconds_bucket").items()
+        if dict(labels)["route"] == "/health"
+    }
+    counts = [buckets[le] for le in sorted(buckets, key=float)]
+    assert counts == sorted(counts), "buckets are cumulative"
+    assert counts[-1] == buckets["+Inf"] == 3
+
+
+async def test_unknown_methods_share_one_label(client: httpx.AsyncClient) -> None:
+    """A client can send any token as a method; it must not become a new time series."""
+    await client.request("BREW", "/health")
+    text = (await client.get("/metrics")).text
+    methods = {dict(labels)["method"] for labels in samples(text, "http_requests_total")}
+    assert methods == {"other"}, "the scrape itself is counted after it is rendered"
+    assert samples(text, "http_requests_in_progress")[()] == 1, "the scrape itself"

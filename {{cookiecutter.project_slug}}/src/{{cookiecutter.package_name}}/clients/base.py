@@ -166,12 +166,14 @@ class BaseClient:
         `retry=None` retries idempotent methods only; pass True to opt a POST in (only when
         the upstream deduplicates it, e.g. with an idempotency key).
         """
-        async with self._open(method, path, params, json, data, headers, retry) as response:
-            try:
-                content = await response.read()
-            except TRANSPORT_ERRORS as exc:
-                raise _translate(exc, method, response.url) from exc
-            return Response(response.status, response.headers, content, redact_url(response.url))
+        response = await self._send_with_retries(method, path, params, json, data, headers, retry)
+        try:
+            content = await response.read()
+        except TRANSPORT_ERRORS as exc:
+            raise _translate(exc, method, response.url) from exc
+        finally:
+            response.release()
+        return Response(response.status, response.headers, content, redact_url(response.url))
 
     @asynccontextmanager
     async def stream(
@@ -183,8 +185,11 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """An open response whose body is read by the caller (released on exit)."""
-        async with self._open(method, path, params, None, None, headers, None) as response:
+        response = await self._send_with_retries(method, path, params, None, None, headers, None)
+        try:
             yield response
+        finally:
+            response.release()
 
     async def iter_bytes(
         self,
@@ -235,8 +240,7 @@ class BaseClient:
     async def delete(self, path: str) -> None:
         await self.request("DELETE", path)
 
-    @asynccontextmanager
-    async def _open(
+    async def _send_with_retries(
         self,
         method: str,
         path: str,
@@ -245,23 +249,34 @@ class BaseClient:
         data: bytes | None,
         headers: Mapping[str, str] | None,
         retry: bool | None,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> aiohttp.ClientResponse:
+        """The first response below 400, after as many attempts as the policy allows."""
         method = method.upper()
         url = self.url_for(path)
         if params:
             # Merged here so logs and errors show the (redacted) query too.
             url = url.update_query(params)
         merged = self._headers_for(headers)
+        policy = self.retry_policy
         enabled = method in IDEMPOTENT_METHODS if retry is None else retry
-        response: aiohttp.ClientResponse | None = None
-        async for attempt in self.retry_policy.retrying(enabled=enabled):
-            with attempt:
-                response = await self._send(method, url, json, data, merged)
-        assert response is not None  # reraise=True: the loop either returned or raised
-        try:
-            yield response
-        finally:
-            response.release()
+        attempts = policy.attempts if enabled else 1
+        attempt = 1
+        while True:
+            try:
+                return await self._send(method, url, json, data, merged)
+            except ClientError as exc:
+                if attempt >= attempts or not policy.is_retryable(exc):
+                    raise
+                delay = policy.delay(attempt, exc)
+                logger.warning(
+                    "retrying after %s in %.2fs (attempt %d of %d)",
+                    exc,
+                    delay,
+                    attempt + 1,
+                    attempts,
+                )
+            await asyncio.sleep(delay)
+            attempt += 1
 
     async def _send(
         self,
@@ -269,7 +284,7 @@ class BaseClient:
         url: URL,
         json: Any,
         data: bytes | None,
-        headers: CIMultiDict[str],
+        headers: Mapping[str, str],
     ) -> aiohttp.ClientResponse:
         """One attempt: a response below 400, or a translated error."""
         session = self._get_session()
@@ -306,11 +321,14 @@ class BaseClient:
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
 
-    def _headers_for(self, extra: Mapping[str, str] | None) -> CIMultiDict[str]:
+    def _headers_for(self, extra: Mapping[str, str] | None) -> Mapping[str, str]:
+        request_id = request_id_var.get()
+        if not extra and not request_id:
+            # Nothing to add: aiohttp copies what it is given, so ours can be passed as is.
+            return self.headers
         headers = CIMultiDict(self.headers)
         if extra:
             headers.update(extra)
-        request_id = request_id_var.get()
         if request_id and REQUEST_ID_HEADER not in headers:
             # Lets the upstream's logs be joined with ours.
             headers[REQUEST_ID_HEADER] = request_id

@@ -31,7 +31,7 @@ from yarl import URL
 
 from ..files import check_relative, iter_file, safe_join, stream_to_file
 from .base import TRANSPORT_ERRORS, _translate
-from .errors import HTTPStatusError
+from .errors import ClientError, HTTPStatusError
 from .retry import RetryPolicy, parse_retry_after
 from .urls import redact_url
 
@@ -232,11 +232,7 @@ class DownloadClient:
             self._check_address_literal(url)
             # GET is idempotent: connection errors, timeouts and 429/502/503/504 are retried
             # (bounded, with jitter, Retry-After honoured) before anything is streamed.
-            response: aiohttp.ClientResponse | None = None
-            async for attempt in self.retry_policy.retrying(enabled=True):
-                with attempt:
-                    response = await self._get(session, url)
-            assert response is not None  # the loop returned a response or raised
+            response = await self._get_with_retries(session, url)
             if response.status in REDIRECT_STATUSES and "Location" in response.headers:
                 location = URL(response.headers["Location"])
                 response.release()
@@ -259,6 +255,21 @@ class DownloadClient:
                 response.release()
             return
         raise SourceNotAllowedError(f"more than {self.settings.max_redirects} redirects")
+
+    async def _get_with_retries(
+        self, session: aiohttp.ClientSession, url: URL
+    ) -> aiohttp.ClientResponse:
+        policy = self.retry_policy
+        attempt = 1
+        while True:
+            try:
+                return await self._get(session, url)
+            except ClientError as exc:
+                if attempt >= policy.attempts or not policy.is_retryable(exc):
+                    raise
+                delay = policy.delay(attempt, exc)
+            await asyncio.sleep(delay)
+            attempt += 1
 
     @staticmethod
     async def _get(session: aiohttp.ClientSession, url: URL) -> aiohttp.ClientResponse:

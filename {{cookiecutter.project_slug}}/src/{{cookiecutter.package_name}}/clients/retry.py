@@ -1,30 +1,18 @@
 """Retry policy: bounded attempts, exponential backoff with full jitter, Retry-After honoured.
 
-Retries are delegated to tenacity (async-native, well maintained); this module only decides
-*what* is retryable and *how long* to wait.
+The policy only decides *whether* a failure is retried and *how long* to wait; BaseClient runs
+the loop. A plain loop on purpose: a retry library's controller object costs more per request
+than the request itself against a fast upstream, and the first attempt is the common case.
 """
 
 from __future__ import annotations
 
-import logging
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
-
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from .errors import ClientConnectionError, ClientTimeoutError, HTTPStatusError
-
-if TYPE_CHECKING:
-    from tenacity import RetryCallState
-
-logger = logging.getLogger(__name__)
 
 # RFC 9110 idempotent methods: repeating them cannot apply a change twice.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -54,34 +42,17 @@ class RetryPolicy:
             return exc.retry_after is None or exc.retry_after <= self.max_retry_after
         return False
 
-    def retrying(self, *, enabled: bool) -> AsyncRetrying:
-        """A tenacity controller for one logical request."""
-        jitter = wait_random_exponential(multiplier=self.backoff_base, max=self.backoff_max)
+    def delay(self, attempt: int, exc: BaseException) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based) before the next.
 
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, HTTPStatusError) and exc.retry_after is not None:
-                return exc.retry_after
-            return float(jitter(state))
-
-        def log_retry(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            delay = state.next_action.sleep if state.next_action else 0.0
-            logger.warning(
-                "retrying after %s in %.2fs (attempt %d of %d)",
-                exc,
-                delay,
-                state.attempt_number + 1,
-                self.attempts,
-            )
-
-        return AsyncRetrying(
-            stop=stop_after_attempt(self.attempts if enabled else 1),
-            wait=wait,
-            retry=retry_if_exception(self.is_retryable),
-            before_sleep=log_retry,
-            reraise=True,
-        )
+        Retry-After when the upstream sent one; otherwise "full jitter": uniformly random up
+        to base * 2^(attempt - 1), capped at `backoff_max`, so clients that failed together
+        do not retry together.
+        """
+        if isinstance(exc, HTTPStatusError) and exc.retry_after is not None:
+            return exc.retry_after
+        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)  # noqa: S311 (jitter, not a secret)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -8,6 +8,9 @@ from yarl import URL
 
 ALLOWED_SCHEMES = ("http", "https")
 _REPEATED_SLASHES = re.compile(r"/{2,}")
+# Segments of letters, digits, "_", "-" and "~" joined by single slashes, an optional query:
+# no scheme, no leading or repeated "/", no "." segment and no percent-escape to decode.
+_PLAIN_PATH = re.compile(r"[\w\-~]+(?:/[\w\-~]+)*/?(?:\?[^#]*)?", re.ASCII)
 # Query parameters whose values are secrets (tokens, signatures, keys) in most APIs.
 _SECRET_PARAM = re.compile(r"token|secret|key|signature|password|auth|credential", re.IGNORECASE)
 REDACTED = "[redacted]"
@@ -34,6 +37,9 @@ def join_url(base: URL, path: str, *, allow_absolute: bool = False) -> URL:
     segments (also percent-encoded) are refused, so no input can climb out of the base path.
     An absolute URL is accepted only with `allow_absolute=True`.
     """
+    if _PLAIN_PATH.fullmatch(path):
+        # The common case ("items/42", "users/7/orders"): nothing to refuse or normalise.
+        return base.join(URL(path))
     candidate = URL(path)
     if candidate.is_absolute():
         if not allow_absolute:
@@ -43,14 +49,20 @@ def join_url(base: URL, path: str, *, allow_absolute: bool = False) -> URL:
         return candidate
     if candidate.scheme:
         raise UnsafeURLError(f"scheme not allowed: {candidate.scheme}")
-    relative = URL(_REPEATED_SLASHES.sub("/", path.lstrip("/")))
-    if any(segment in (".", "..") for segment in relative.path.split("/")):
+    relative = candidate
+    if path.startswith("/") or "//" in path:
+        relative = URL(_REPEATED_SLASHES.sub("/", path.lstrip("/")))
+    # .path is decoded, so "%2e%2e" shows up here as "..".
+    segments = relative.path.split("/")
+    if "." in segments or ".." in segments:
         raise UnsafeURLError(f"path may not contain '.' or '..' segments: {path!r}")
     return base.join(relative)
 
 
 def redact_url(url: URL) -> str:
     """The URL for logs and errors: no user info, secret-looking query values masked."""
+    if url.raw_user is None and url.raw_password is None and not url.raw_query_string:
+        return str(url)  # nothing to hide: the common case, kept cheap
     clean = url.with_user(None)
     if clean.query:
         clean = clean.with_query(

@@ -42,8 +42,18 @@ class RequestBodyTooLarge(HTTPException):
         super().__init__(413, f"Request body exceeds {limit} bytes")
 
 
+# HTTP/1.x frames a request body by Content-Length or chunked Transfer-Encoding; with neither,
+# the body is empty (RFC 9112, section 6.3). The server reads exactly that many bytes.
+_FRAMED_BY_LENGTH = frozenset({"1.0", "1.1"})
+
+
 class BodySizeLimitMiddleware:
-    """`max_body_bytes` for every request, except where one of `overrides` applies (first wins)."""
+    """413 at `max_body_bytes`, or at the limit of the first of `overrides` that applies.
+
+    A declared Content-Length over the limit is refused before the body is sent. Only bodies
+    whose size is not known up front (chunked, or HTTP/2 and later) are counted as they arrive;
+    the others pass straight through, so most requests pay for one header scan.
+    """
 
     def __init__(
         self, app: ASGIApp, *, max_body_bytes: int, overrides: Sequence[BodyLimit] = ()
@@ -58,10 +68,25 @@ class BodySizeLimitMiddleware:
             return
 
         limit = self._limit_for(scope)
-        declared = _content_length(scope)
-        if declared is not None and declared > limit:
+        # The declared Content-Length, and whether the length is unknown up front: chunked
+        # (any Transfer-Encoding) or a Content-Length that is not a number.
+        declared = 0
+        unframed = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    unframed = True
+            elif name == b"transfer-encoding":
+                unframed = True
+        if declared > limit:
             # Refuse before the client sends the body.
             await error_response(413, RequestBodyTooLarge(limit).detail)(scope, receive, send)
+            return
+        if not unframed and scope.get("http_version") in _FRAMED_BY_LENGTH:
+            # At most the declared length (checked above) or nothing can arrive.
+            await self.app(scope, receive, send)
             return
 
         received = 0
@@ -100,13 +125,3 @@ class BodySizeLimitMiddleware:
             if override.applies(scope["method"], path):
                 return override.max_bytes
         return self.max_body_bytes
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None

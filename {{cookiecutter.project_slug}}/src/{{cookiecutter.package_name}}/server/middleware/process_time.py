@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
+from time import perf_counter
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import MutableHeaders
+from ._headers import set_header
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-process-time"
+_HEADER = HEADER.encode()
 
 
 class ProcessTimeMiddleware:
@@ -22,12 +23,12 @@ class ProcessTimeMiddleware:
             await self.app(scope, receive, send)
             return
 
-        started = time.perf_counter()
+        started = perf_counter()
 
         async def send_with_time(message: Message) -> None:
             if message["type"] == "http.response.start":
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                MutableHeaders(scope=message)[HEADER] = f"{elapsed_ms:.3f}"
+                elapsed_ms = (perf_counter() - started) * 1000
+                set_header(message, _HEADER, b"%.3f" % elapsed_ms)
             await send(message)
 
         await self.app(scope, receive, send_with_time)

@@ -1,0 +1,211 @@
+"""Shared pieces of the benchmark scripts: child servers, wrk, interleaved rounds, medians.
+
+Not a benchmark itself (the leading underscore keeps it out of the registry). The scripts run
+from the rendered project's directory with its interpreter; this directory is on sys.path
+because Python puts the running script's folder there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+HERE = Path(__file__).resolve().parent
+SERVER_SCRIPT = HERE / "_server.py"
+WRK_RATE = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.MULTILINE)
+
+# moto in a child process on a free port; it prints the port and stops when stdin closes.
+MOTO_SERVER = """
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+# Fake credentials only; never read the developer's ~/.aws or reach instance metadata.
+FAKE_AWS_ENVIRONMENT = {
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-config",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+}
+
+
+def note(message: str) -> None:
+    """A progress line on stderr (stdout carries only `name: value` lines)."""
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+def emit(metrics: Mapping[str, float], digits: int = 2) -> None:
+    for name, value in metrics.items():
+        print(f"{name}: {value:.{digits}f}", flush=True)
+
+
+def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
+    """The median of the per-round ratios: each round pairs measurements taken back to back."""
+    return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
+
+
+def interleaved(rounds: int, variants: Mapping[str, Callable[[], T]]) -> dict[str, list[T]]:
+    """Run every variant once per round, rotating who goes first; one list of values each.
+
+    Rotation spreads slow drifts (another job starting, CPU frequency) over all variants
+    instead of always charging them to whoever runs last.
+    """
+    names = list(variants)
+    results: dict[str, list[T]] = {name: [] for name in names}
+    for index in range(rounds):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            results[name].append(variants[name]())
+    return results
+
+
+def ensure_wrk() -> str:
+    """The wrk executable; installed with apt-get (Debian package) when missing and root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        raise SystemExit("wrk is required: install the `wrk` package (apt-get install -y wrk)")
+    note("installing wrk with apt-get")
+    subprocess.run([apt, "update", "-qq"], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([apt, "install", "-y", "-qq", "wrk"], stdout=subprocess.DEVNULL, check=True)
+    found = shutil.which("wrk")
+    if found is None:
+        raise SystemExit("apt-get installed wrk but it is not on PATH")
+    return found
+
+
+def wrk_rate(url: str, seconds: float, *, connections: int = 32) -> float:
+    """Requests per second that one wrk thread gets from `url` over `seconds`."""
+    result = subprocess.run(
+        [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds:g}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    match = WRK_RATE.search(result.stdout)
+    if match is None or "Non-2xx" in result.stdout or "Socket errors" in result.stdout:
+        raise RuntimeError(f"wrk run against {url} failed:\n{result.stdout}{result.stderr}")
+    return float(match[1])
+
+
+@contextlib.contextmanager
+def wrk_background(
+    url: str, *, connections: int = 32, seconds: int = 600, niceness: int = 0
+) -> Iterator[None]:
+    """wrk load on `url` for as long as the block runs (it is interrupted on exit)."""
+    process = subprocess.Popen(
+        [
+            "nice",
+            "-n",
+            str(niceness),
+            ensure_wrk(),
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def app_server(python: str | Path, app: str, *arguments: str) -> Iterator[str]:
+    """Serve `app` (see _server.py) in a child process; yield its base URL.
+
+    The child prints its port once uvicorn listens. On exit it gets SIGINT, which uvicorn
+    turns into a graceful shutdown (lifespan shutdown included).
+    """
+    process = subprocess.Popen(
+        [str(python), str(SERVER_SCRIPT), app, *arguments],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.strip().isdigit():
+            raise RuntimeError(f"server {app} did not start (exit code {process.poll()})")
+        url = f"http://127.0.0.1:{int(line)}"
+        wait_ready(f"{url}/health")
+        yield url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)
+
+
+def get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's S3 server in a child process; yield its endpoint URL."""
+    os.environ.update(FAKE_AWS_ENVIRONMENT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", MOTO_SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield f"http://127.0.0.1:{int(process.stdout.readline())}"
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,194 @@
+"""A benchmark server process: one app on uvicorn, with the same server settings for all.
+
+    python _server.py APP PACKAGE [--lag-file FILE] [--max-body-bytes N]
+
+APP is one of
+  generated     create_app(settings) of the rendered project: its full default middleware stack
+  bare_fastapi  FastAPI() with the project's health router, no middleware
+  ant31box      ant31box 0.2.8's Server with its default middlewares, plus the same health router
+
+Every app runs on uvicorn with uvloop and httptools, one worker, no access log, no proxy-header
+or server-header handling by uvicorn. The process binds a free loopback port and prints it.
+
+With --lag-file (generated only) a task samples the event-loop lag every 10 ms for the life
+of the server and writes `[[monotonic_time, lag_seconds, run_delay_seconds], ...]` to FILE at
+shutdown; run_delay is how long the kernel kept the loop's thread waiting for a CPU during the
+tick (Linux schedstat; 0 elsewhere), so a reader can tell the loop's own lag from the
+machine's. When the
+app has no `PUT/GET /api/v1/objects/{key}`, a streaming stand-in is mounted at
+/_bench/objects/{key} (outside the OpenAPI schema) so the benchmark can stream through the
+full middleware stack anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import socket
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+LAG_INTERVAL = 0.010
+OBJECTS_PATH = "/api/v1/objects/{key}"
+STAND_IN_PATH = "/_bench/objects/{key}"
+CHUNK = 1024 * 1024
+
+
+def build(app: str, package: str, max_body_bytes: int | None) -> Any:
+    health = importlib.import_module(f"{package}.server.health")
+    if app == "generated":
+        config = importlib.import_module(f"{package}.config")
+        server = importlib.import_module(f"{package}.server")
+        server_settings: dict[str, Any] = {}
+        if max_body_bytes is not None:
+            server_settings["max_body_bytes"] = max_body_bytes
+        settings = config.Settings(
+            logging={"level": "WARNING", "access_log": False}, server=server_settings
+        )
+        importlib.import_module(f"{package}.logging").configure_logging(settings.logging)
+        return server.create_app(settings)
+    logging.basicConfig(level=logging.WARNING)
+    if app == "bare_fastapi":
+        from fastapi import FastAPI
+
+        bare = FastAPI()
+        bare.include_router(health.router)
+        return bare
+    if app == "ant31box":
+        # What ant31box.server.server.serve() builds from the default configuration, minus
+        # init() (a Sentry set-up without a DSN and a /tmp directory for Prometheus).
+        from ant31box.config import ConfigSchema
+        from ant31box.server.server import Server
+
+        box = Server(ConfigSchema().server, "ant31box", "dev").app
+        box.include_router(health.router)
+        return box
+    raise SystemExit(f"unknown app {app}")
+
+
+class LagSampler:
+    """How late each 10 ms tick of the event loop fires: the time callbacks wait to run."""
+
+    SCHEDSTAT = Path("/proc/thread-self/schedstat")
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float, float]] = []
+
+    def run_delay(self) -> float:
+        """Seconds this thread has spent runnable but waiting for a CPU, 0.0 if unknown."""
+        try:
+            return int(self.SCHEDSTAT.read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    async def run(self) -> None:
+        expected = time.monotonic() + LAG_INTERVAL
+        delay = self.run_delay()
+        while True:
+            await asyncio.sleep(LAG_INTERVAL)
+            now, previous, delay = time.monotonic(), delay, self.run_delay()
+            self.samples.append((now, max(0.0, now - expected), delay - previous))
+            expected = now + LAG_INTERVAL
+
+
+def sample_lag(app: Any, lag_file: Path) -> None:
+    """Run a LagSampler for the life of the app (wraps its lifespan)."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        sampler = LagSampler()
+        task = asyncio.create_task(sampler.run())
+        try:
+            async with inner(app) as state:
+                yield state
+        finally:
+            task.cancel()
+            lag_file.write_text(json.dumps(sampler.samples))
+
+    app.router.lifespan_context = lifespan
+
+
+def has_objects_api(app: Any) -> bool:
+    methods = app.openapi().get("paths", {}).get(OBJECTS_PATH, {})
+    return "put" in methods and "get" in methods
+
+
+def mount_stand_in(app: Any) -> None:
+    """Streaming PUT/GET of one file per key, in 1 MiB chunks, file I/O in worker threads."""
+    import anyio
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+
+    directory = Path(tempfile.mkdtemp(prefix="bench-objects-"))
+
+    def path_of(key: str) -> Path:
+        return directory / key.replace("/", "_")
+
+    async def put_object(request: Request) -> Response:
+        size = 0
+        async with await anyio.open_file(path_of(request.path_params["key"]), "wb") as file:
+            async for chunk in request.stream():
+                size += len(chunk)
+                await file.write(chunk)
+        return JSONResponse({"size": size}, status_code=201)
+
+    async def get_object(request: Request) -> Response:
+        path = path_of(request.path_params["key"])
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async with await anyio.open_file(path, "rb") as file:
+                while chunk := await file.read(CHUNK):
+                    yield chunk
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+    app.add_route(STAND_IN_PATH, put_object, methods=["PUT"], include_in_schema=False)
+    app.add_route(STAND_IN_PATH, get_object, methods=["GET"], include_in_schema=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("app")
+    parser.add_argument("package")
+    parser.add_argument("--lag-file", type=Path)
+    parser.add_argument("--max-body-bytes", type=int)
+    args = parser.parse_args()
+    app = build(args.app, args.package, args.max_body_bytes)
+    if args.lag_file is not None:
+        sample_lag(app, args.lag_file)
+        if not has_objects_api(app):
+            mount_stand_in(app)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        workers=1,
+        access_log=False,
+        log_config=None,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+        lifespan="on",
+    )
+    print(sock.getsockname()[1], flush=True)
+    # uvicorn shuts down gracefully on SIGINT, then re-raises it: that is the normal end.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()

@@ -200,6 +200,7 @@ class FlakyThenHanging(http.server.BaseHTTPRequestHandler):
     """First request: 503. Later ones: headers never come (a hung upstream)."""
 
     calls = 0
+    release = threading.Event()
 
     def do_GET(self) -> None:
         type(self).calls += 1
@@ -208,7 +209,7 @@ class FlakyThenHanging(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        time.sleep(10)
+        type(self).release.wait(10)
 
     def log_message(self, *args: object) -> None:
         return None
@@ -262,4 +263,6 @@ def test_upstream_503_then_hang_fails_within_budget_while_service_answers(
             assert len(latencies) >= 5
             assert max(latencies) < 1.5, "the service kept answering meanwhile"
     finally:
+        FlakyThenHanging.release.set()  # the hung handler thread ends now, not 10 s later
         upstream.shutdown()
+        upstream.server_close()  # the listening socket; shutdown() only stops the loop

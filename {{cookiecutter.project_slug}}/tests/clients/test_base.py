@@ -8,6 +8,7 @@ import time
 import aiohttp
 import pytest
 from pydantic import BaseModel
+from yarl import URL
 
 from {{ cookiecutter.package_name }}.clients import (
     BaseClient,
@@ -202,6 +203,14 @@ async def test_stream_yields_bounded_chunks(upstream: Upstream) -> None:
 def test_paths_join_below_the_base(path: str, expected: str) -> None:
     client = BaseClient("http://upstream.test/api")
     assert client.url_for(path).raw_path == expected
+
+
+@pytest.mark.parametrize("base", ["http://up.test/api/", "http://u:p@up.test:81/a%20b/?k=1#f"])
+@pytest.mark.parametrize("path", ["todos", "todos/1", "todos/1/", "a-b_c~d/e", "todos/1?x=2"])
+def test_plain_paths_join_like_rfc_3986(base: str, path: str) -> None:
+    """The fast path for plain paths gives what a full RFC 3986 join gives."""
+    client = BaseClient(base)
+    assert client.url_for(path) == client.base_url.join(URL(path))
 
 
 @pytest.mark.parametrize(

@@ -74,3 +74,17 @@ async def test_unknown_methods_share_one_label(client: httpx.AsyncClient) -> Non
     methods = {dict(labels)["method"] for labels in samples(text, "http_requests_total")}
     assert methods == {"other"}, "the scrape itself is counted after it is rendered"
     assert samples(text, "http_requests_in_progress")[()] == 1, "the scrape itself"
+
+
+async def test_a_route_histogram_counts_every_status(running: ClientFactory) -> None:
+    app: FastAPI = create_app(make_settings(auth={"token": TOKEN}))
+    authorized = {"Authorization": f"Bearer {TOKEN}"}
+    async with running(app) as client:
+        await client.get("/nothing")  # 401: refused before routing
+        await client.get("/nothing", headers=authorized)  # 404
+        text = (await client.get("/metrics", headers=authorized)).text
+    unmatched = (("method", "GET"), ("route", "unmatched"))
+    assert samples(text, "http_request_duration_seconds_count")[unmatched] == 2
+    counts = samples(text, "http_requests_total")
+    assert counts[(*unmatched, ("status", "401"))] == 1
+    assert counts[(*unmatched, ("status", "404"))] == 1

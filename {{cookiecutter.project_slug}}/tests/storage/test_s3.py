@@ -1,6 +1,8 @@
 """S3Client against moto's S3 server: round trips, streaming, listing, presigning, errors."""
 
 import asyncio
+import json
+import logging
 import os
 import socket
 from pathlib import Path
@@ -9,6 +11,7 @@ import aioboto3
 import aiofiles.os
 import aiohttp
 import pytest
+from botocore.loaders import create_loader
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 
 from {{ cookiecutter.package_name }}.config import S3Settings
@@ -290,3 +293,27 @@ async def test_adapter_checks_keys_before_s3_sees_them(s3: S3Client) -> None:
     with pytest.raises(ValueError, match="invalid key"):
         await storage.put_stream("../escape", chunked(b"x", 1))
     assert (await storage.list_page()).items == ()
+
+
+def test_endpoint_parameters_left_out_are_read_by_no_rule() -> None:
+    """If a botocore upgrade starts to use one of them, S3Client must stop leaving it out."""
+    rules = json.dumps(create_loader().load_service_model("s3", "endpoint-rule-set-1"))
+    for name in s3_module.UNUSED_ENDPOINT_PARAMETERS:
+        assert f'"ref": "{name}"' not in rules, name
+        assert "{" + name + "}" not in rules, name
+
+
+async def test_object_keys_stay_out_of_endpoint_resolution(
+    s3: S3Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """botocore caches resolved endpoints by their parameters; a key among them defeats it."""
+    with caplog.at_level(logging.DEBUG, logger="aiobotocore.regions"):
+        await s3.put_bytes("cache/1", b"x")
+        await s3.get_bytes("cache/1")
+    calls = [
+        record.getMessage()
+        for record in caplog.records
+        if record.getMessage().startswith("Calling endpoint provider with parameters")
+    ]
+    assert len(calls) == 2
+    assert all("'Bucket'" in call and "'Key'" not in call for call in calls)

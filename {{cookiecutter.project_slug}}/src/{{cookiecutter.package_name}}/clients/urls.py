@@ -8,9 +8,9 @@ from yarl import URL
 
 ALLOWED_SCHEMES = ("http", "https")
 _REPEATED_SLASHES = re.compile(r"/{2,}")
-# Segments of letters, digits, "_", "-" and "~" joined by single slashes, an optional query:
-# no scheme, no leading or repeated "/", no "." segment and no percent-escape to decode.
-_PLAIN_PATH = re.compile(r"[\w\-~]+(?:/[\w\-~]+)*/?(?:\?[^#]*)?", re.ASCII)
+# Segments of unreserved characters (letters, digits, "_", "-", "~") joined by single slashes:
+# no scheme, query, leading or repeated "/", no "." segment and nothing to encode or decode.
+_PLAIN_PATH = re.compile(r"[\w\-~]+(?:/[\w\-~]+)*/?", re.ASCII)
 # Query parameters whose values are secrets (tokens, signatures, keys) in most APIs.
 _SECRET_PARAM = re.compile(r"token|secret|key|signature|password|auth|credential", re.IGNORECASE)
 REDACTED = "[redacted]"
@@ -38,8 +38,9 @@ def join_url(base: URL, path: str, *, allow_absolute: bool = False) -> URL:
     An absolute URL is accepted only with `allow_absolute=True`.
     """
     if _PLAIN_PATH.fullmatch(path):
-        # The common case ("items/42", "users/7/orders"): nothing to refuse or normalise.
-        return base.join(URL(path))
+        # The common case ("items/42", "users/7/orders"): nothing to refuse, normalise or
+        # encode, and the base path ends in "/", so appending the path is the RFC 3986 join.
+        return base.with_path(base.raw_path + path, encoded=True)
     candidate = URL(path)
     if candidate.is_absolute():
         if not allow_absolute:

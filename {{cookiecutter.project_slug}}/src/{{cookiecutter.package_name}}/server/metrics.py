@@ -43,16 +43,14 @@ class HttpCollector:
 
     def __init__(self) -> None:
         self.in_progress = 0
-        self._requests: dict[tuple[str, str, int], int] = {}
-        # Per (method, route): one count per bucket (the last is +Inf), then the sum.
-        self._durations: dict[tuple[str, str], list[float]] = {}
+        # Per (method, route, status): one count per duration bucket (the last is +Inf), then
+        # the sum of the durations. Request counts and per-route histograms are sums of these.
+        self._series: dict[tuple[str, str, int], list[float]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, status)
-        self._requests[key] = self._requests.get(key, 0) + 1
-        series = self._durations.get((method, route))
+        series = self._series.get((method, route, status))
         if series is None:
-            series = self._durations[method, route] = [0.0] * (len(DURATION_BUCKETS) + 2)
+            series = self._series[method, route, status] = [0.0] * (len(DURATION_BUCKETS) + 2)
         # bisect_left: the first bucket whose bound is >= seconds (buckets are "le").
         series[bisect_left(DURATION_BUCKETS, seconds)] += 1
         series[-1] += seconds
@@ -63,11 +61,15 @@ class HttpCollector:
 
     def collect(self) -> Iterator[Metric]:
         requests = self._requests_family()
-        for (method, route, status), count in sorted(self._requests.items()):
-            requests.add_metric((method, route, str(status)), count)
+        durations: dict[tuple[str, str], list[float]] = {}
+        for (method, route, status), series in sorted(self._series.items()):
+            requests.add_metric((method, route, str(status)), sum(series[:-1]))
+            total = durations.setdefault((method, route), [0.0] * len(series))
+            for index, value in enumerate(series):
+                total[index] += value
         yield requests
         duration = self._duration_family()
-        for (method, route), series in sorted(self._durations.items()):
+        for (method, route), series in durations.items():
             cumulative = accumulate(series[:-1])
             duration.add_metric(
                 (method, route), list(zip(_BUCKET_LABELS, cumulative, strict=True)), series[-1]

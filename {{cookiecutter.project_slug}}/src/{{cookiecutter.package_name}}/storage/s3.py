@@ -49,6 +49,12 @@ DELETE_BATCH = 1000
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 
+# Endpoint-ruleset parameters that S3's rules declare but no rule reads (boto/botocore#3528).
+# botocore passes the object key among them, so its endpoint cache misses for every new key
+# and the whole ruleset is evaluated again: a large share of the CPU time of small requests.
+# Newer botocore drops them itself; tests/storage check that no rule refers to them.
+UNUSED_ENDPOINT_PARAMETERS = ("Key", "Prefix", "CopySource")
+
 # What botocore reads when it creates an S3 client and first paginates.
 _S3_MODELS = ("service-2", "endpoint-rule-set-1", "paginators-1")
 _SHARED_DATA = ("endpoints", "partitions", "sdk-default-configuration", "_retry")
@@ -115,6 +121,7 @@ class S3Client:
             config=config,
         )
         self._boto = await self._stack.enter_async_context(client)
+        _skip_unused_endpoint_parameters(self._boto)
         self._state = _State.OPEN
         return self
 
@@ -460,6 +467,20 @@ def create_session() -> aioboto3.Session:
         for name in _SHARED_DATA:
             loader.load_data(name)
     return aioboto3.Session(botocore_session=core)
+
+
+def _skip_unused_endpoint_parameters(client: BotoS3Client) -> None:
+    """Leave UNUSED_ENDPOINT_PARAMETERS out of this client's endpoint resolution.
+
+    The parameters are only declared, never read, so the resolved endpoint is the same; what
+    changes is that botocore's cache of resolved endpoints now hits for every key of a bucket.
+    The resolver is private to botocore, hence the guards: without it nothing changes.
+    """
+    resolver = getattr(client, "_ruleset_resolver", None)
+    definitions = getattr(resolver, "_param_definitions", None)
+    if isinstance(definitions, dict):
+        for name in UNUSED_ENDPOINT_PARAMETERS:
+            definitions.pop(name, None)
 
 
 def _reveal(secret: SecretStr | None) -> str | None:

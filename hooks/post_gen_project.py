@@ -71,6 +71,7 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/storage/_translate.py",
             "tests/storage/test_s3.py",
             "tests/storage/test_multipart.py",
+            "tests/storage/relay.py",
             "tests/storage/test_settings.py",
             "tests/server/test_ready_s3.py",
         ),

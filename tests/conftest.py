@@ -55,6 +55,17 @@ def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return config
 
 
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path) -> Path:
+    """The default project (every toggle on), rendered and installed once per test process.
+
+    Tests only run it (from their own working directories); none may change it.
+    """
+    from .service import render_and_install  # service.py imports this module
+
+    return render_and_install(tmp_path_factory.mktemp("default-project"), cookiecutter_config)
+
+
 @pytest.fixture
 def render(tmp_path: Path, cookiecutter_config: Path) -> Render:
     """Render the template with the given answers into a fresh directory; return the project."""

@@ -73,6 +73,7 @@ S3_PATHS = (
     "src/svc/storage/_translate.py",
     "tests/storage/test_s3.py",
     "tests/storage/test_multipart.py",
+    "tests/storage/relay.py",
     "tests/storage/test_settings.py",
 )
 

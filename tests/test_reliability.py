@@ -17,7 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from .conftest import Ledger
-from .service import ALLOWED_ORIGIN, TOKEN, Service, render_and_install, running_service
+from .service import ALLOWED_ORIGIN, TOKEN, Service, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
@@ -26,9 +26,8 @@ FUZZ_EXAMPLES = 25
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path) -> Path:
-    """The default project, rendered once per module and installed with uv."""
-    return render_and_install(tmp_path_factory.mktemp("reliability"), cookiecutter_config)
+def project(default_project: Path) -> Path:
+    return default_project
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from .conftest import Ledger
-from .service import Service, render_and_install, running_service
+from .service import Service, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
@@ -23,8 +23,8 @@ OBJECTS = "/api/v1/objects"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path) -> Path:
-    return render_and_install(tmp_path_factory.mktemp("reliability-api"), cookiecutter_config)
+def project(default_project: Path) -> Path:
+    return default_project
 
 
 @pytest.fixture(scope="module")

@@ -85,6 +85,9 @@ def serve(
         # The ASGI server owns the path prefix (FastAPI's own root_path argument is deprecated).
         root_path=settings.server.root_path,
         lifespan="on",
+        # After SIGTERM, requests still running past this are cancelled (their uploads aborted)
+        # so the lifespan can close every client before the orchestrator kills the process.
+        timeout_graceful_shutdown=settings.server.shutdown_timeout,
     )
 {%- endif %}
 {%- if cookiecutter.with_http_client and cookiecutter.with_files %}

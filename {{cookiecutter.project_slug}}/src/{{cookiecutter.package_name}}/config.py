@@ -104,6 +104,9 @@ class ServerSettings(Section):
     # Proxies whose X-Forwarded-For/-Proto headers are trusted ("*" trusts every peer).
     forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    # Seconds in-flight requests get after SIGTERM before they are cancelled; with the S3
+    # client's wait for pending aborts it fits Kubernetes' 30 s grace period minus preStop.
+    shutdown_timeout: int = Field(default=15, ge=1)
     docs: bool = True
     auth: AuthSettings = AuthSettings()
     cors: CorsSettings = CorsSettings()
@@ -190,6 +193,9 @@ class S3Settings(Section):
     # decide). S3 needs parts of at least 5 MiB, except the last; an upload holds about one.
     multipart_threshold: int = Field(default=8 * _MIB, ge=5 * _MIB)
     multipart_part_size: int = Field(default=8 * _MIB, ge=5 * _MIB, le=5 * 1024 * _MIB)
+    # A failed upload is aborted; while S3 is unreachable the abort is retried in the
+    # background for this long (then a lifecycle rule has to remove the parts).
+    abort_retry_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("key_prefix")
     @classmethod

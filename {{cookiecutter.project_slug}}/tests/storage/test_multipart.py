@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aioboto3
@@ -12,8 +13,10 @@ from types_aiobotocore_s3 import S3Client as BotoS3Client
 
 from {{ cookiecutter.package_name }}.config import S3Settings
 from {{ cookiecutter.package_name }}.storage import S3Client, StorageError
+from {{ cookiecutter.package_name }}.storage import s3 as s3_module
 
 from .conftest import MIB, PART
+from .relay import Relay
 
 
 class SourceFailed(Exception):
@@ -123,3 +126,65 @@ async def test_close_waits_for_an_abort_cut_short_by_a_second_cancel(
         with pytest.raises(asyncio.CancelledError):
             await upload
     assert await pending_uploads(raw_s3, s3_settings.bucket) == []
+
+
+@pytest.fixture
+async def relay(s3_endpoint: str) -> AsyncIterator[Relay]:
+    """moto behind a relay that a test can stop (S3 goes down) and start again."""
+    relay = Relay(s3_endpoint)
+    await relay.start()
+    yield relay
+    if relay.running:
+        await relay.stop()
+
+
+async def test_abort_outlasts_an_s3_outage(
+    small_parts: S3Settings,
+    raw_s3: BotoS3Client,
+    s3_settings: S3Settings,
+    boto_session: aioboto3.Session,
+    relay: Relay,
+) -> None:
+    """S3 goes down mid-upload: StorageError at once, and the abort lands once S3 is back."""
+    settings = small_parts.model_copy(update={"endpoint_url": relay.url, "connect_timeout": 1.0})
+
+    async def outage() -> bytes:
+        await relay.stop()
+        return os.urandom(PART)
+
+    async with S3Client(settings, session=boto_session) as s3:
+        with pytest.raises(StorageError):
+            await s3.put_stream("big.bin", two_parts_then(outage))
+        assert len(await pending_uploads(raw_s3, s3_settings.bucket)) == 1, "S3 was down"
+        await relay.start()
+        async with asyncio.timeout(30):
+            while await pending_uploads(raw_s3, s3_settings.bucket):  # noqa: ASYNC110 - polls S3
+                await asyncio.sleep(0.1)
+        assert not await s3.exists("big.bin"), "no partial object"
+
+
+async def test_close_stops_waiting_for_an_abort_that_cannot_reach_s3(
+    small_parts: S3Settings,
+    raw_s3: BotoS3Client,
+    s3_settings: S3Settings,
+    boto_session: aioboto3.Session,
+    relay: Relay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shutdown is bounded: the upload is left to the bucket's lifecycle rule."""
+    monkeypatch.setattr(s3_module, "CLOSE_WAIT_SECONDS", 0.5)
+    settings = small_parts.model_copy(update={"endpoint_url": relay.url, "connect_timeout": 1.0})
+
+    async def outage() -> bytes:
+        await relay.stop()
+        return os.urandom(PART)
+
+    s3 = S3Client(settings, session=boto_session)
+    async with s3:
+        with pytest.raises(StorageError):
+            await s3.put_stream("big.bin", two_parts_then(outage))
+        started = time.monotonic()
+    # The retry would go on for a minute; close waited 0.5 s plus the attempt in progress.
+    assert time.monotonic() - started < 10
+    assert not s3._cleanup, "no abort task outlives the client"
+    assert len(await pending_uploads(raw_s3, s3_settings.bucket)) == 1

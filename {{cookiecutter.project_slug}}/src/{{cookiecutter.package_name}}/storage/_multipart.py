@@ -4,7 +4,9 @@ S3 keeps the parts of an upload that is neither completed nor aborted (and bills
 every way out of `MultipartUpload.run` other than success aborts the upload: a failing source,
 a failing request, and cancellation. The abort runs in a task that the owner tracks, awaited
 through `asyncio.shield`, so a second cancellation cannot interrupt it and the owner can wait
-for it before it closes the connection pool.
+for it before it closes the connection pool. When S3 cannot be reached (the failure that led
+here may be exactly that), the caller waits for the first attempt only; the task keeps
+retrying in the background until S3 answers or `abort_retry_seconds` have passed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ logger = logging.getLogger(__name__)
 MAX_PARTS = 10_000
 # What boto3's managed transfers use: S3 verifies every part on arrival.
 CHECKSUM_ALGORITHM: Final = "CRC32"
+# Waits between abort attempts while S3 is unreachable: doubling from the first to the last.
+ABORT_RETRY_FIRST_DELAY = 0.5
+ABORT_RETRY_MAX_DELAY = 5.0
 
 _LIBRARY_ERRORS = (BotoCoreError, ClientError, aiohttp.ClientError)
 
@@ -48,7 +53,8 @@ class MultipartUpload:
 
     `key` is the full key (prefix included). `errors(operation)` translates library errors
     raised by an S3 call; errors raised by the source are left alone. Abort tasks stay in
-    `cleanup` until they finish.
+    `cleanup` until they finish; an abort that cannot reach S3 is retried for
+    `abort_retry_seconds`.
     """
 
     client: BotoS3Client
@@ -56,6 +62,7 @@ class MultipartUpload:
     key: str
     errors: Callable[[str], AbstractContextManager[None]]
     cleanup: set[asyncio.Task[None]]
+    abort_retry_seconds: float = 60.0
 
     async def run(
         self, chunks: AsyncIterator[bytes], *, part_size: int, extra: dict[str, Any]
@@ -136,20 +143,61 @@ class MultipartUpload:
         await self._abort(response["UploadId"])
 
     async def _abort(self, upload_id: str) -> None:
+        """One abort attempt; if S3 could not be reached, retries go on in another task."""
+        if error := await self._abort_once(upload_id):
+            logger.warning(
+                "S3 unreachable (%s); retrying the abort of multipart upload %s of s3://%s/%s "
+                "in the background",
+                error,
+                upload_id,
+                self.bucket,
+                self.key,
+            )
+            self._spawn(self._retry_abort(upload_id))
+
+    async def _retry_abort(self, upload_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.abort_retry_seconds
+        delay = ABORT_RETRY_FIRST_DELAY
+        try:
+            while loop.time() + delay <= deadline:
+                await asyncio.sleep(delay)
+                if await self._abort_once(upload_id) is None:
+                    return
+                delay = min(delay * 2, ABORT_RETRY_MAX_DELAY)
+        except asyncio.CancelledError:
+            self._log_left_behind(upload_id, "the client closed before S3 came back")
+            raise
+        self._log_left_behind(upload_id, "S3 stayed unreachable")
+
+    async def _abort_once(self, upload_id: str) -> Exception | None:
+        """One AbortMultipartUpload; the error when another try may succeed (S3 down or 5xx)."""
         try:
             await self.client.abort_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=upload_id
             )
-        except _LIBRARY_ERRORS:
-            # The error that led here matters more. A bucket lifecycle rule
-            # (AbortIncompleteMultipartUpload) removes what is left.
-            logger.warning(
-                "could not abort multipart upload %s of s3://%s/%s",
-                upload_id,
-                self.bucket,
-                self.key,
-                exc_info=True,
-            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                return None  # already gone
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+                return exc
+            # Credentials or policy: retrying cannot help.
+            self._log_left_behind(upload_id, "S3 refused the abort", exc_info=True)
+        except (BotoCoreError, aiohttp.ClientError) as exc:
+            return exc
+        return None
+
+    def _log_left_behind(self, upload_id: str, why: str, *, exc_info: bool = False) -> None:
+        # The error that led here matters more; a bucket lifecycle rule
+        # (AbortIncompleteMultipartUpload) removes what is left.
+        logger.warning(
+            "multipart upload %s of s3://%s/%s left for the bucket's lifecycle rule: %s",
+            upload_id,
+            self.bucket,
+            self.key,
+            why,
+            exc_info=exc_info,
+        )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)

@@ -47,6 +47,9 @@ CHUNK_BYTES = 1024 * 1024
 DELETE_BATCH = 1000
 # SigV4 presigned URLs are valid for at most 7 days.
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+# How long aclose() waits for pending multipart aborts: a rollout's grace period is short,
+# and a bucket lifecycle rule removes what an abort could not.
+CLOSE_WAIT_SECONDS = 5.0
 
 
 # Endpoint-ruleset parameters that S3's rules declare but no rule reads (boto/botocore#3528).
@@ -138,10 +141,21 @@ class S3Client:
         if self._state is _State.CLOSED:
             return
         self._state = _State.CLOSED
-        if self._cleanup:
-            await asyncio.gather(*self._cleanup, return_exceptions=True)
+        await self._finish_aborts()
         await self._stack.aclose()
         self._boto = None
+
+    async def _finish_aborts(self) -> None:
+        """Wait up to CLOSE_WAIT_SECONDS for multipart aborts, then cancel what is left."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_WAIT_SECONDS
+        # An abort that cannot reach S3 hands over to a retry task, hence the loop.
+        while self._cleanup and (remaining := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._cleanup), timeout=remaining)
+        pending = set(self._cleanup)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def check_bucket(self) -> None:
         """Readiness check: the bucket exists and these credentials may use it."""
@@ -194,6 +208,7 @@ class S3Client:
             key=self._full_key(key),
             errors=lambda operation: self._errors(operation, key),
             cleanup=self._cleanup,
+            abort_retry_seconds=self._settings.abort_retry_seconds,
         )
         async with aclosing(iter_chunks(source, CHUNK_BYTES)) as chunks:
             head: list[bytes] = []

@@ -63,6 +63,20 @@ def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> 
     return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
 
 
+def cpu_and_wall(
+    label: str, unit: str, rounds: Mapping[str, Sequence[tuple[float, float]]]
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Split per-round (per-CPU-second, per-second) rates by variant and note each series."""
+    cpu = {name: [rate for rate, _ in values] for name, values in rounds.items()}
+    wall = {name: [rate for _, rate in values] for name, values in rounds.items()}
+    for name in rounds:
+        note(
+            f"{label} {name}: {', '.join(f'{v:.0f}' for v in cpu[name])} {unit}/CPU-s; "
+            f"{', '.join(f'{v:.0f}' for v in wall[name])} {unit}/s"
+        )
+    return cpu, wall
+
+
 def interleaved(rounds: int, variants: Mapping[str, Callable[[], T]]) -> dict[str, list[T]]:
     """Run every variant once per round, rotating who goes first; one list of values each.
 

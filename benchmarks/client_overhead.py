@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from _harness import emit, median_ratio, note
+from _harness import cpu_and_wall, emit, median_ratio
 
 try:
     from uvloop import run
@@ -121,13 +121,7 @@ def main() -> int:
         assert upstream.stdin is not None
         upstream.stdin.close()
         upstream.wait(timeout=10)
-    cpu = {name: [rate for rate, _ in values] for name, values in rates.items()}
-    wall = {name: [rate for _, rate in values] for name, values in rates.items()}
-    for name in rates:
-        note(
-            f"client_overhead {name}: {', '.join(f'{v:.0f}' for v in cpu[name])} requests/CPU-s; "
-            f"{', '.join(f'{v:.0f}' for v in wall[name])} requests/s"
-        )
+    cpu, wall = cpu_and_wall("client_overhead", "requests", rates)
     emit(
         {
             "client_vs_raw_aiohttp": median_ratio(cpu["client"], cpu["raw"]),

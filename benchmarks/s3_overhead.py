@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
-from _harness import emit, interleaved, median_ratio, moto_server, note
+from _harness import cpu_and_wall, emit, interleaved, median_ratio, moto_server
 from botocore.config import Config
 
 try:
@@ -180,13 +180,7 @@ def main() -> int:
         finally:
             loop.run_until_complete(clients.close())
             loop.close()
-    cpu = {name: [rate for rate, _ in values] for name, values in rounds.items()}
-    wall = {name: [rate for _, rate in values] for name, values in rounds.items()}
-    for name in rounds:
-        note(
-            f"s3_overhead {name}: {', '.join(f'{v:.0f}' for v in cpu[name])} operations/CPU-s; "
-            f"{', '.join(f'{v:.0f}' for v in wall[name])} operations/s"
-        )
+    cpu, wall = cpu_and_wall("s3_overhead", "operations", rounds)
     emit(
         {
             "s3client_vs_raw_aioboto3": median_ratio(cpu["s3client"], cpu["raw_aioboto3"]),

@@ -30,6 +30,15 @@ def free_port() -> int:
         return port
 
 
+def is_envelope(response: httpx.Response) -> bool:
+    """Whether an error response carries the service's JSON error envelope."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and set(body) == {"error"} and "request_id" in body["error"]
+
+
 def render_and_install(output: Path, cookiecutter_config: Path) -> Path:
     """The default project rendered into `output`, after its README's first step."""
     project = Path(

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from .conftest import Ledger
-from .service import Service, running_service
+from .service import Service, is_envelope, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
@@ -38,14 +38,6 @@ def service(project: Path, workdir: Path) -> Iterator[Service]:
         project, workdir, {"MY_SERVICE_STORAGE__MAX_OBJECT_BYTES": "4000000"}
     ) as s:
         yield s
-
-
-def is_envelope(response: httpx.Response) -> bool:
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and set(body) == {"error"} and "request_id" in body["error"]
 
 
 def files_outside_objects(workdir: Path) -> list[str]:

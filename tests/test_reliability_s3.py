@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from .conftest import Ledger
-from .service import Relay, free_port, running_service
+from .service import Relay, free_port, is_envelope, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
@@ -114,14 +114,6 @@ def s3_settings(endpoint: str, **extra: str) -> dict[str, str]:
     }
     settings.update({f"MY_SERVICE_{name.upper()}": value for name, value in extra.items()})
     return settings
-
-
-def is_envelope(response: httpx.Response) -> bool:
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and set(body) == {"error"} and "request_id" in body["error"]
 
 
 def one_upload_with_parts(moto: Moto, parts: int) -> bool:

@@ -105,7 +105,7 @@ class ServerSettings(Section):
     forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
     # Seconds in-flight requests get after SIGTERM before they are cancelled; with the S3
-    # client's wait for pending aborts it fits Kubernetes' 30 s grace period minus preStop.
+    # client's wait for pending aborts it stays within a usual 30 s termination grace period.
     shutdown_timeout: int = Field(default=15, ge=1)
     docs: bool = True
     auth: AuthSettings = AuthSettings()

@@ -45,19 +45,22 @@ async def atomic_write(path: str | os.PathLike[str]) -> AsyncIterator[AsyncBuffe
 
 
 async def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-
-    def sync() -> None:
-        try:
-            fd = os.open(directory, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    await asyncio.to_thread(sync)
+    await asyncio.to_thread(fsync_directory, directory)
 
 
-__all__ = ["atomic_write"]
+def fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable (POSIX); a no-op where it cannot be opened.
+
+    Blocking: call it from a worker thread.
+    """
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["atomic_write", "fsync_directory"]

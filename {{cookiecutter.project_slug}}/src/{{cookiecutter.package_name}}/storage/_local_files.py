@@ -56,18 +56,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def fsync_directory(directory: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def prune(directory: Path, *, stop: Path) -> None:
     """Remove empty directories from `directory` up to (not including) `stop`."""
     while directory != stop and stop in directory.parents:
@@ -91,4 +79,4 @@ def sweep(directory: Path, older_than: float) -> None:
         path.unlink(missing_ok=True)
 
 
-__all__ = ["fsync_directory", "prune", "read_json", "sorted_entries", "sweep", "write_json"]
+__all__ = ["prune", "read_json", "sorted_entries", "sweep", "write_json"]

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, Self
 import aiofiles
 
 from ..files import CHUNK_SIZE, UnsafePathError, makedirs, safe_join, stream_to_file
-from ._local_files import fsync_directory, prune, read_json, sorted_entries, sweep, write_json
+from ..files.atomic import fsync_directory
+from ._local_files import prune, read_json, sorted_entries, sweep, write_json
 from .errors import (
     InvalidKeyError,
     KeyConflictError,

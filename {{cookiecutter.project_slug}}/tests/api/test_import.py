@@ -2,7 +2,6 @@
 
 import asyncio
 import hashlib
-import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from ..ports import unused_port
 from .conftest import MIB, Backend, assert_envelope, serve
 
 IMPORT = "/api/v1/objects/import"
@@ -182,18 +182,11 @@ async def test_redirect_to_a_private_address_is_refused(
     assert await backend.leftovers() == []
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_source_errors_are_502(api: httpx.AsyncClient, source: Source) -> None:
     missing = await import_(api, url=f"{source.url}status/404", key="k")
     assert_envelope(missing, 502, "bad_gateway")
     assert missing.json()["error"]["details"] == {"status": 404}
-    refused = await import_(api, url=f"http://127.0.0.1:{closed_port()}/x", key="k")
+    refused = await import_(api, url=f"http://127.0.0.1:{unused_port()}/x", key="k")
     assert_envelope(refused, 502, "bad_gateway")
 
 

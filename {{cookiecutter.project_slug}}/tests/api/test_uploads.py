@@ -6,10 +6,6 @@ once through a real uvicorn process and a socket that is closed mid-body.
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -21,9 +17,9 @@ from starlette.types import Message, Scope
 from {{ cookiecutter.package_name }}.config import CONFIG_ENV_VAR
 from {{ cookiecutter.package_name }}.server import create_app
 
+from ..server.child import HOST, serve_in_child
 from .conftest import MIB, Backend
 
-STARTUP_SECONDS = 20.0
 # Past S3's first 5 MiB part: a multipart upload exists when the client goes away.
 SENT_BYTES = 7 * MIB
 DECLARED_BYTES = 32 * MIB
@@ -77,45 +73,13 @@ async def test_disconnect_mid_body_leaves_nothing(backend: Backend) -> None:
     assert sent[0]["status"] == 400
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(backend: Backend, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """`serve` in a child process with the backend's settings; yields (host, port)."""
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(backend.config), encoding="utf-8")
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve", "--port", str(port)],
-            env={**os.environ, CONFIG_ENV_VAR: str(config)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("server did not start:\n" + log_path.read_text(encoding="utf-8"))
-                time.sleep(0.1)
-        yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serve_in_child(tmp_path / "server.log", {CONFIG_ENV_VAR: str(config)}) as served:
+        yield HOST, served.port
 
 
 async def test_closed_socket_mid_upload_leaves_nothing(

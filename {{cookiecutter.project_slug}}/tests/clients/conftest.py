@@ -1,7 +1,6 @@
 """A real aiohttp server playing the upstream API, with scripted failures."""
 
 import asyncio
-import socket
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +11,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from {{ cookiecutter.package_name }}.clients import RetryPolicy
+
+from ..ports import unused_port
 
 # Short backoff so retry tests stay fast; the policy logic is the same at any scale.
 FAST_RETRY = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05)
@@ -183,7 +184,4 @@ def upstream_in_thread() -> Iterator[str]:
 @pytest.fixture
 def closed_port() -> int:
     """A port on 127.0.0.1 with nothing listening."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    return unused_port()

@@ -1,7 +1,5 @@
 """With S3 enabled the lifespan opens one S3Client and /ready checks its bucket."""
 
-import socket
-
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -11,14 +9,8 @@ from {{ cookiecutter.package_name }}.server import create_app
 from {{ cookiecutter.package_name }}.server.resources import Resources
 from {{ cookiecutter.package_name }}.storage import S3Client
 
+from ..ports import unused_port
 from .conftest import ClientFactory
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 async def test_ready_checks_the_bucket(running: ClientFactory, s3_settings: S3Settings) -> None:
@@ -36,7 +28,7 @@ async def test_ready_is_503_when_s3_is_unusable(
     running: ClientFactory, s3_settings: S3Settings, fault: str
 ) -> None:
     broken = s3_settings.model_copy(
-        update={"endpoint_url": f"http://127.0.0.1:{closed_port()}"}
+        update={"endpoint_url": f"http://127.0.0.1:{unused_port()}"}
         if fault == "endpoint-down"
         else {"bucket": "no-such-bucket-here"}
     )

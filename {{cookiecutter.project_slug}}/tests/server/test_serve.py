@@ -1,12 +1,8 @@
 """`python -m <package> serve` runs a real uvicorn that answers, logs and stops cleanly."""
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,59 +11,19 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 
-STARTUP_SECONDS = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from .child import serve_in_child
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
     """Start the CLI's `serve` in a child process with JSON logs written to a file."""
-    port = free_port()
     log_path = tmp_path / "server.log"
     env = {
-        **os.environ,
         f"{ENV_PREFIX}LOGGING__FORMAT": "json",
         f"{ENV_PREFIX}SERVER__AUTH__TOKEN": "serve-test-token",
     }
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "{{ cookiecutter.package_name }}",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                httpx.get(f"{base_url}/health", timeout=1.0)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("server did not start:\n" + log_path.read_text(encoding="utf-8"))
-                time.sleep(0.1)
-        yield base_url, process, log_path
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with serve_in_child(log_path, env) as served:
+        yield served.url, served.process, log_path
 
 
 def test_serve_answers_and_stops_cleanly_on_sigterm(

@@ -4,7 +4,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
 from pathlib import Path
 
 import aioboto3
@@ -23,6 +22,7 @@ from {{ cookiecutter.package_name }}.storage import (
 )
 from {{ cookiecutter.package_name }}.storage import s3 as s3_module
 
+from ..ports import unused_port
 from .conftest import MIB, PART, chunked, sha256
 
 
@@ -211,17 +211,10 @@ async def test_key_prefix_isolates_clients_sharing_a_bucket(
     assert [item["Key"] for item in listing.get("Contents", [])] == ["tenant-2/data.txt"]
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens there any more
-
-
 async def test_unreachable_endpoint_raises_storage_error(
     s3_settings: S3Settings, boto_session: aioboto3.Session
 ) -> None:
-    down = s3_settings.model_copy(update={"endpoint_url": f"http://127.0.0.1:{closed_port()}"})
+    down = s3_settings.model_copy(update={"endpoint_url": f"http://127.0.0.1:{unused_port()}"})
     async with S3Client(down, session=boto_session) as s3:
         with pytest.raises(StorageError) as caught:
             await s3.check_bucket()

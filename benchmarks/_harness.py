@@ -8,9 +8,13 @@ because Python puts the running script's folder there.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import gc
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -18,11 +22,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
+MIB = 1024 * 1024
 HERE = Path(__file__).resolve().parent
 SERVER_SCRIPT = HERE / "_server.py"
 WRK_RATE = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.MULTILINE)
@@ -46,6 +51,83 @@ FAKE_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
 }
+
+
+class Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+async def generated(total: int, digest: Digest, chunk_bytes: int = MIB) -> AsyncIterator[bytes]:
+    """`total` bytes in `chunk_bytes` chunks, made on the fly (never all in memory), hashed as sent.
+
+    Each chunk starts with its index, so a reordered or repeated chunk changes the digest.
+    """
+    block = os.urandom(chunk_bytes)
+    for index in range(total // chunk_bytes):
+        chunk = index.to_bytes(8, "big") + block[8:]
+        digest.update(chunk)
+        yield chunk
+
+
+class PeakMemory:
+    """Peak resident memory of a process since `reset()`, in bytes.
+
+    Linux resets the high-water mark through /proc/<pid>/clear_refs. For this process (no pid)
+    freed memory is first given back to the OS (gc, glibc's malloc_trim), or an earlier phase's
+    freed buffers would hide this phase's growth; without /proc the lifetime peak (ru_maxrss)
+    is the best there is, which can understate the growth.
+    """
+
+    def __init__(self, pid: int | None = None) -> None:
+        proc = Path(f"/proc/{'self' if pid is None else pid}")
+        self._status = proc / "status"
+        self._clear_refs = proc / "clear_refs"
+        self._own = pid is None
+        self._libc: ctypes.CDLL | None = None
+        if self._own:
+            with contextlib.suppress(OSError):
+                self._libc = ctypes.CDLL(ctypes.util.find_library("c"))
+
+    def reset(self) -> int:
+        """Start a new measurement; return the current resident size."""
+        if self._own:
+            gc.collect()
+            if self._libc is not None and hasattr(self._libc, "malloc_trim"):
+                self._libc.malloc_trim(0)
+        if self._status.exists():
+            self._clear_refs.write_text("5")  # 5: reset the peak RSS (VmHWM) to the current RSS
+            return self._field("VmRSS")
+        return self._max_rss()
+
+    def peak(self) -> int:
+        return self._field("VmHWM") if self._status.exists() else self._max_rss()
+
+    def _field(self, name: str) -> int:
+        match = re.search(rf"^{name}:\s+(\d+) kB$", self._status.read_text(), re.MULTILINE)
+        assert match is not None, name
+        return int(match[1]) * 1024
+
+    def _max_rss(self) -> int:
+        if not self._own:
+            raise SystemExit("measuring another process's memory needs /proc (Linux)")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+def stop_process(
+    process: subprocess.Popen[str] | subprocess.Popen[bytes],
+    *,
+    signal_number: int | None = signal.SIGINT,
+    timeout: float = 10,
+) -> None:
+    """Send `signal_number` (None: the child was told some other way), then wait; kill late."""
+    if signal_number is not None and process.poll() is None:
+        process.send_signal(signal_number)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def note(message: str) -> None:
@@ -145,12 +227,7 @@ def wrk_background(
     try:
         yield
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @contextlib.contextmanager
@@ -174,13 +251,7 @@ def app_server(python: str | Path, app: str, *arguments: str) -> Iterator[str]:
         wait_ready(f"{url}/health")
         yield url
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=30)
 
 
 def wait_ready(url: str, timeout: float = 30.0) -> None:
@@ -217,9 +288,5 @@ def moto_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{int(process.stdout.readline())}"
     finally:
         assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.stdin.close()  # the child stops when its stdin closes
+        stop_process(process, signal_number=None)

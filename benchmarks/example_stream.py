@@ -15,61 +15,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol
 
 import httpx
+from _harness import MIB, PeakMemory, generated, stop_process
 
-MIB = 1024 * 1024
 OBJECT_BYTES = 256 * MIB
-CHUNK_BYTES = MIB
 KEY = "bench/stream.bin"
 STARTUP_SECONDS = 60
 
 
-class Digest(Protocol):
-    def update(self, data: bytes, /) -> None: ...
-
-
-class ProcessMemory:
-    """Resident memory of another process, from /proc (Linux)."""
-
-    def __init__(self, pid: int) -> None:
-        self.status = Path(f"/proc/{pid}/status")
-        self.clear_refs = Path(f"/proc/{pid}/clear_refs")
-
-    def reset(self) -> int:
-        """Start a new peak at the current resident size; return that size."""
-        self.clear_refs.write_text("5")  # 5: reset the peak RSS (VmHWM) to the current RSS
-        return self._field("VmRSS")
-
-    def peak(self) -> int:
-        return self._field("VmHWM")
-
-    def _field(self, name: str) -> int:
-        match = re.search(rf"^{name}:\s+(\d+) kB$", self.status.read_text(), re.MULTILINE)
-        assert match is not None, name
-        return int(match[1]) * 1024
-
-
-async def generated(total: int, digest: Digest) -> AsyncIterator[bytes]:
-    """`total` bytes in 1 MiB chunks, made on the fly (never all in memory), hashed as sent."""
-    block = os.urandom(CHUNK_BYTES)
-    for index in range(total // CHUNK_BYTES):
-        chunk = index.to_bytes(8, "big") + block[8:]
-        digest.update(chunk)
-        yield chunk
-
-
-async def measure(base_url: str, memory: ProcessMemory) -> dict[str, float]:
+async def measure(base_url: str, memory: PeakMemory) -> dict[str, float]:
     url = f"{base_url}/api/v1/objects/{KEY}"
     timeout = httpx.Timeout(120.0)
     async with httpx.AsyncClient(timeout=timeout) as client:
@@ -155,14 +117,9 @@ def main() -> int:
         base_url = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(base_url, process, log)
-            metrics = asyncio.run(measure(base_url, ProcessMemory(process.pid)))
+            metrics = asyncio.run(measure(base_url, PeakMemory(process.pid)))
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, signal_number=signal.SIGTERM, timeout=20)
     for name, value in metrics.items():
         print(f"{name}: {value:.1f}")
     return 0

@@ -25,13 +25,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-from _harness import app_server, emit, get_json, note, wrk_background, wrk_rate
+from _harness import MIB, app_server, emit, generated, get_json, note, wrk_background, wrk_rate
 
-MIB = 1024 * 1024
 OBJECT_BYTES = 256 * MIB
 WARM_UP_BYTES = 8 * MIB
 CHUNK_BYTES = MIB
@@ -50,15 +48,6 @@ def objects_url(base: str) -> str:
     template = OBJECTS_PATH if "put" in methods and "get" in methods else STAND_IN_PATH
     note(f"loop_lag: streaming through {template}")
     return base + template.format(key=KEY)
-
-
-async def generated(total: int, digest: hashlib._Hash) -> AsyncIterator[bytes]:
-    """`total` bytes in 1 MiB chunks, made on the fly, hashed as sent."""
-    block = os.urandom(CHUNK_BYTES)
-    for index in range(total // CHUNK_BYTES):
-        chunk = index.to_bytes(8, "big") + block[8:]
-        digest.update(chunk)
-        yield chunk
 
 
 async def stream(url: str, total: int) -> None:

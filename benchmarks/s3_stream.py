@@ -11,91 +11,14 @@ Run by benchmarks/run.py with the interpreter of a rendered project:
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import gc
 import hashlib
 import importlib
-import os
-import re
-import resource
-import subprocess
 import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Protocol
 
-MIB = 1024 * 1024
+from _harness import MIB, PeakMemory, generated, moto_server
+
 OBJECT_BYTES = 64 * MIB
-CHUNK_BYTES = MIB
 KEY = "bench/object.bin"
-
-# moto in a child process on a free port; it prints the port and stops when stdin closes.
-MOTO_SERVER = """
-import sys
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()
-server.stop()
-"""
-
-
-class Digest(Protocol):
-    def update(self, data: bytes, /) -> None: ...
-
-
-class PeakMemory:
-    """Peak resident set size of this process since the last `reset()`, in bytes.
-
-    Linux resets the high-water mark through /proc/self/clear_refs (and glibc's malloc_trim
-    returns freed memory first); elsewhere the lifetime peak (ru_maxrss) is the best there is,
-    which can understate the growth.
-    """
-
-    STATUS = Path("/proc/self/status")
-    CLEAR_REFS = Path("/proc/self/clear_refs")
-
-    def __init__(self) -> None:
-        try:
-            self._libc: ctypes.CDLL | None = ctypes.CDLL(ctypes.util.find_library("c"))
-        except OSError:
-            self._libc = None
-
-    def reset(self) -> int:
-        """Start a new measurement; return the current resident size."""
-        # Give freed memory back to the OS first, or an earlier phase's freed buffers would
-        # hide this phase's growth.
-        gc.collect()
-        if self._libc is not None and hasattr(self._libc, "malloc_trim"):
-            self._libc.malloc_trim(0)
-        if self.STATUS.exists():
-            self.CLEAR_REFS.write_text("5")  # 5: reset the peak RSS to the current RSS
-            return self._status("VmRSS")
-        return self._max_rss()
-
-    def peak(self) -> int:
-        return self._status("VmHWM") if self.STATUS.exists() else self._max_rss()
-
-    def _status(self, field: str) -> int:
-        match = re.search(rf"^{field}:\s+(\d+) kB$", self.STATUS.read_text(), re.MULTILINE)
-        assert match is not None, field
-        return int(match[1]) * 1024
-
-    @staticmethod
-    def _max_rss() -> int:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
-
-
-async def generated(total: int, digest: Digest) -> AsyncIterator[bytes]:
-    """`total` bytes in 1 MiB chunks, made on the fly (never all in memory), hashed as sent."""
-    block = os.urandom(CHUNK_BYTES)
-    for index in range(total // CHUNK_BYTES):
-        chunk = index.to_bytes(8, "big") + block[8:]
-        digest.update(chunk)
-        yield chunk
 
 
 async def measure(package: str, endpoint: str) -> dict[str, float]:
@@ -152,31 +75,8 @@ async def measure(package: str, endpoint: str) -> dict[str, float]:
 
 def main() -> int:
     package = sys.argv[1]
-    # Fake credentials only; never read the developer's ~/.aws or reach instance metadata.
-    os.environ.update(
-        AWS_CONFIG_FILE="/nonexistent/aws-config",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-config",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    moto = subprocess.Popen(
-        [sys.executable, "-c", MOTO_SERVER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert moto.stdout is not None
-        port = int(moto.stdout.readline())
-        metrics = asyncio.run(measure(package, f"http://127.0.0.1:{port}"))
-    finally:
-        assert moto.stdin is not None
-        moto.stdin.close()
-        try:
-            moto.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            moto.kill()
-            moto.wait()
+    with moto_server() as endpoint:
+        metrics = asyncio.run(measure(package, endpoint))
     for name, value in metrics.items():
         print(f"{name}: {value:.1f}")
     return 0

@@ -68,6 +68,26 @@ def test_unknown_nested_environment_key_is_rejected(monkeypatch: pytest.MonkeyPa
         load_settings()
 
 
+def test_unknown_environment_section_is_rejected_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A misplaced section (the token lives under server.auth) must not leave auth off.
+    monkeypatch.setenv(f"{ENV_PREFIX}AUTH__TOKEN", "s3cr3t-value")
+    with pytest.raises(ConfigError, match=f"{ENV_PREFIX}AUTH__TOKEN") as raised:
+        load_settings()
+    assert "s3cr3t-value" not in str(raised.value)
+
+
+def test_orchestrator_variables_with_the_prefix_are_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The variables Kubernetes adds for a Service named like the project.
+    monkeypatch.setenv(f"{ENV_PREFIX}PORT", "tcp://10.0.0.7:80")
+    monkeypatch.setenv(f"{ENV_PREFIX}PORT_80_TCP_ADDR", "10.0.0.7")
+    monkeypatch.setenv(f"{ENV_PREFIX}SERVICE_HOST", "10.0.0.7")
+    assert load_settings() == default_settings()
+
+
 def test_invalid_value_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}LOGGING__LEVEL", "LOUD")
     with pytest.raises(ConfigError, match=r"logging\.level"):

@@ -9,6 +9,8 @@ are an error (a typo must not silently fall back to a default), secrets are `Sec
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,7 +308,32 @@ def load_settings(config_file: Path | None = None) -> Settings:
     """Build the effective settings from the defaults, `config_file` and the environment."""
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file not found: {config_file}")
+    unknown = unknown_environment_sections(os.environ)
+    if unknown:
+        sections = ", ".join(sorted(Settings.model_fields))
+        raise ConfigError(
+            f"unknown settings section in the environment: {', '.join(unknown)} "
+            f"(sections: {sections})"
+        )
     return _build(_Sources(config_file=config_file, environment=True))
+
+
+def unknown_environment_sections(environ: Mapping[str, str]) -> list[str]:
+    """Prefixed variables in the nested `SECTION__KEY` form whose section does not exist.
+
+    pydantic-settings ignores a prefixed variable that matches no field, so a typo in the
+    section name would silently leave a default (an auth token, say) in force. Only the
+    `__` form is checked: orchestrators add prefixed variables of their own without it
+    (the Kubernetes service links of a Service named like the project: `<PREFIX>PORT`,
+    `<PREFIX>SERVICE_HOST`, ...).
+    """
+    sections = {name.upper() for name in Settings.model_fields}
+    unknown = []
+    for name in environ:
+        rest = name.upper().removeprefix(ENV_PREFIX)
+        if rest != name.upper() and "__" in rest and rest.split("__", 1)[0] not in sections:
+            unknown.append(name)
+    return sorted(unknown)
 
 
 def default_settings() -> Settings:
@@ -376,4 +403,5 @@ __all__ = [
     "load_settings",
     "redacted",
     "to_yaml",
+    "unknown_environment_sections",
 ]

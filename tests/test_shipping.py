@@ -369,6 +369,8 @@ def test_deployment_is_probed_limited_and_locked_down(projects: dict[str, Path],
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == 10001, "the uid of the image's USER"
     assert pod["automountServiceAccountToken"] is False
+    # Service-link variables share the settings prefix and are never needed (DNS finds peers).
+    assert pod["enableServiceLinks"] is False
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False

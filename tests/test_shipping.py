@@ -161,6 +161,9 @@ def test_dockerfile_is_a_locked_multi_stage_non_root_build(
     assert "--from=build /app/.venv" in body, "only the virtual environment is copied"
     users = [arguments for keyword, arguments in runtime if keyword == "USER"]
     assert users == ["10001:10001"], "runs as a fixed non-root uid (matches the k8s manifests)"
+    # WORKDIR /app belongs to root: without this the local backend cannot create storage.root.
+    owned_data_dir = "install --directory --owner=10001 --group=10001 /app/data"
+    assert (owned_data_dir in body) == answers["with_server"]
     slug = projects[name].name
     assert ("ENTRYPOINT", f'["{slug}"]') in runtime
 
@@ -393,7 +396,8 @@ def test_deployment_is_probed_limited_and_locked_down(projects: dict[str, Path],
     assert image == project.name
     assert tag == answers["version"].replace("!", "-"), "a fixed tag, never latest"
     secret_refs = [source["secretRef"] for source in container["envFrom"]]
-    assert secret_refs == [{"name": objects["Secret"]["metadata"]["name"], "optional": True}]
+    # Not optional: without the Secret the pods must not start with authentication off.
+    assert secret_refs == [{"name": objects["Secret"]["metadata"]["name"]}]
 
 
 @pytest.mark.parametrize("name", WITH_SERVER)
@@ -429,12 +433,22 @@ def test_secret_example_holds_no_values(projects: dict[str, Path], name: str) ->
     assert has_s3_keys == answers_of(name)["with_s3"]
 
 
-def test_configmap_holds_the_settings_yaml(projects: dict[str, Path]) -> None:
-    configmap = manifests(projects["defaults"])["ConfigMap"]
-    settings = yaml.safe_load(configmap["data"]["config.yaml"])
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_configmap_holds_the_settings_yaml(projects: dict[str, Path], name: str) -> None:
+    objects = manifests(projects[name])
+    settings = yaml.safe_load(objects["ConfigMap"]["data"]["config.yaml"])
     assert settings["server"]["host"] == "0.0.0.0", "reachable from the kubelet and the Service"
     assert settings["server"]["port"] == 8080
     assert settings["logging"]["format"] == "json"
+    if answers_of(name)["with_s3"]:
+        # Replicas are stateless: objects live in the shared bucket, not on a pod's disk.
+        assert settings["storage"] == {"backend": "s3"}
+    else:
+        scratch = objects["Deployment"]["spec"]["template"]["spec"]["volumes"]
+        (tmp,) = [volume for volume in scratch if volume["name"] == "tmp"]
+        assert tmp["emptyDir"]["sizeLimit"] == "256Mi"
+        assert settings["storage"]["root"].startswith("/tmp/")
+        assert settings["storage"]["max_object_bytes"] < 256 * 1024**2, "an upload fits"
 
 
 # --- GitHub workflows, Dependabot, pre-commit -------------------------------------------------

@@ -151,6 +151,12 @@ def test_secrets_are_redacted_in_every_dump(monkeypatch: pytest.MonkeyPatch) -> 
     assert redacted(settings)["server"]["auth"]["token"] == "**********"
 
 
+def test_blank_auth_token_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"{ENV_PREFIX}SERVER__AUTH__TOKEN", " ")
+    with pytest.raises(ConfigError, match=r"server\.auth\.token: .*must not be blank"):
+        load_settings()
+
+
 def test_list_settings_come_from_json_in_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -36,8 +36,10 @@ from pydantic import (
     SecretStr,
 {%- endif %}
     ValidationError,
-{%- if cookiecutter.with_s3 %}
+{%- if cookiecutter.with_server or cookiecutter.with_s3 %}
     field_validator,
+{%- endif %}
+{%- if cookiecutter.with_s3 %}
     model_validator,
 {%- endif %}
 )
@@ -88,6 +90,15 @@ class AuthSettings(Section):
         "/redoc",
         "/openapi.json",
     )
+
+    @field_validator("token")
+    @classmethod
+    def _token_is_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # A blank token (an unfilled Secret, say) must not pass for "configured": unset is
+        # the one way to turn authentication off.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be blank (leave it unset to turn authentication off)")
+        return value
 
 
 class CorsSettings(Section):

@@ -1,5 +1,6 @@
 """The pre-gen hook: one clear line per bad answer, exit 1, and no directory left behind."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,25 @@ def test_hooks_hold_no_jinja_except_the_answers_line(hook: str) -> None:
     jinja = [line for line in lines if any(d in line for d in ("{{", "{%", "{#", "}}", "%}"))]
     assert len(jinja) == 1
     assert "json.loads(r'''{{ cookiecutter | tojson }}''')" in jinja[0]
+
+
+@pytest.mark.slow
+def test_no_installed_dependency_module_is_an_accepted_package_name(
+    default_project: Path,
+) -> None:
+    """DEPENDENCY_MODULES covers the runtime closure and dev tools of the all-features project."""
+    listed = subprocess.run(
+        [
+            default_project / ".venv" / "bin" / "python",
+            Path(__file__).with_name("dependency_modules.py"),
+            default_project,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    modules = json.loads(listed.stdout)
+    assert {"aiohttp", "starlette", "botocore"} <= set(modules), "the listing sees the closure"
+    accepted = [module for module in modules if pre_gen.check_package(module) is None]
+    assert accepted == [], f"add these to DEPENDENCY_MODULES in the pre-gen hook: {accepted}"

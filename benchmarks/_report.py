@@ -111,11 +111,16 @@ def merge(
     goals: Mapping[str, str | None],
     machine: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """`previous` results with this run's figures (and machine) laid over them."""
+    """`previous` results with this run's figures and machine facts laid over them.
+
+    Facts this run did not gather (the interpreter of a benchmark it skipped) stay, since the
+    figures they describe stay too.
+    """
     figures = dict(previous.get("figures", {}))
     for name, value in metrics.items():
         figures[name] = {"value": round(value, 3), "goal": goals.get(name)}
-    return {"machine": dict(machine), "figures": dict(sorted(figures.items()))}
+    facts = {**previous.get("machine", {}), **machine}
+    return {"machine": facts, "figures": dict(sorted(figures.items()))}
 
 
 def markdown_table(results: Mapping[str, Any]) -> str:

@@ -99,10 +99,14 @@ def test_goal_text_and_verdict(metric: str, value: float, goal: str, met: bool) 
 
 def test_a_partial_run_keeps_the_other_figures() -> None:
     """`make bench ONLY=x` updates x's figures; the chart still shows every benchmark."""
-    previous = {"machine": {"cores": 2}, "figures": {"a": {"value": 1.0, "goal": "≥ 0.9"}}}
+    previous = {
+        "machine": {"cores": 2, "http_stack": {"python": "3.12.1"}},
+        "figures": {"a": {"value": 1.0, "goal": "≥ 0.9"}},
+    }
     merged = report.merge(previous, {"b": 5.0}, {"b": "< 10"}, {"cores": 4})
     assert merged == {
-        "machine": {"cores": 4},
+        # The skipped benchmark's interpreter facts stay with its figures.
+        "machine": {"cores": 4, "http_stack": {"python": "3.12.1"}},
         "figures": {"a": {"value": 1.0, "goal": "≥ 0.9"}, "b": {"value": 5.0, "goal": "< 10"}},
     }
 

@@ -550,6 +550,10 @@ def test_template_update_runs_weekly_and_opens_a_pull_request(projects: dict[str
     assert "cruft check" in commands
     assert "cruft update --skip-apply-ask" in commands
     assert "gh pr create" in commands
+    # With the optional token the update PR gets CI (the default token starts no workflows).
+    checkouts = [step for step in steps(update) if "checkout@" in step.get("uses", "")]
+    tokens = [step["with"]["token"] for step in checkouts]
+    assert tokens == ["${{ secrets.TEMPLATE_UPDATE_TOKEN || github.token }}"]
 
 
 def test_pre_commit_runs_the_locked_tools_through_uv(projects: dict[str, Path]) -> None:

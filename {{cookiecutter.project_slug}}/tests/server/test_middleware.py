@@ -100,11 +100,46 @@ async def test_non_http_scopes_pass_through_untouched(middleware: Any, scope_typ
         raise AssertionError("the middleware must not send anything itself")
 
     middleware.app = inner
-    scope: Scope = {"type": scope_type, "path": "/", "headers": []}
+    # With the token: the auth layer guards handshakes (tested below) and passes good ones on.
+    headers = [(b"authorization", f"Bearer {TOKEN}".encode())]
+    scope: Scope = {"type": scope_type, "path": "/", "headers": headers}
     before = dict(scope)
     await middleware(scope, receive, send)
     assert seen == [(scope, receive, send)], "same scope, receive and send objects"
     assert scope == before, "scope not modified"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "accepted"),
+    [
+        ("/ws", [], False),
+        ("/ws", [(b"authorization", b"Bearer wrong")], False),
+        ("/ws", [(b"authorization", f"Bearer {TOKEN}".encode())], True),
+        ("/health", [], True),
+    ],
+)
+async def test_websocket_handshakes_need_the_token(
+    path: str, headers: list[tuple[bytes, bytes]], accepted: bool
+) -> None:
+    reached: list[str] = []
+    sent: list[Message] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    middleware = BearerAuthMiddleware(inner, token=TOKEN, public_paths=["/health"])
+    await middleware({"type": "websocket", "path": path, "headers": headers}, receive, send)
+    if accepted:
+        assert (reached, sent) == ([path], [])
+    else:
+        # Closed before acceptance: the server answers the handshake with 403.
+        assert (reached, sent) == ([], [{"type": "websocket.close", "code": 1008}])
 
 
 async def test_lifespan_runs_through_the_full_stack(secured_app: FastAPI) -> None:

@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 class BearerAuthMiddleware:
-    """Reject HTTP requests without `Authorization: Bearer <token>` (401 in the envelope).
+    """Reject requests without `Authorization: Bearer <token>` (401 in the envelope).
 
+    WebSocket handshakes need the token too (a route added later must not be open by
+    accident); one without it is closed before it is accepted, which servers turn into 403.
     Paths are matched exactly (after the root path), so `/health` is open but `/healthz` or
     `/health/../admin` are not. CORS preflights never carry credentials; the CORS layer sits
     outside this one and answers them first.
@@ -29,8 +31,12 @@ class BearerAuthMiddleware:
         self._public_paths = frozenset(public_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._is_public(scope) or self._authorized(scope):
+        guarded = scope["type"] in ("http", "websocket")
+        if not guarded or self._is_public(scope) or self._authorized(scope):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # policy violation
             return
         response = error_response(
             401,

@@ -142,6 +142,7 @@ def build_app(upstream: Upstream) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/api/redirect", redirect)
+    app.router.add_post("/api/redirect", redirect)
     app.router.add_get("/api/attachment", attachment)
     app.router.add_get("/api/chunked", chunked)
     app.router.add_get("/api/todos/{todo_id}", get_todo)

@@ -160,6 +160,16 @@ async def test_redirect_below_the_base_url_is_followed(upstream: Upstream) -> No
     assert upstream.seen_headers[-1]["X-API-Key"] == "key-123", "same origin: headers go along"
 
 
+async def test_post_redirected_with_302_continues_as_a_get(upstream: Upstream) -> None:
+    """What browsers and aiohttp do: the body is not sent again to the new location."""
+    to = {"to": f"{upstream.base_url}todos/1"}
+    async with client_for(upstream) as client:
+        response = await client.request("POST", "redirect", params=to, json={"x": 1})
+    assert response.status == 200
+    assert response.url.endswith("/api/todos/1")
+    assert upstream.calls["/api/todos/1"] == 1
+
+
 async def test_cross_origin_redirect_is_refused_and_headers_stay_home(
     upstream: Upstream, elsewhere: Upstream
 ) -> None:

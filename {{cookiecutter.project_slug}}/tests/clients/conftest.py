@@ -82,6 +82,16 @@ def build_app(upstream: Upstream) -> web.Application:
         await asyncio.sleep(30)
         return web.Response(text="too late")
 
+    async def stall(request: web.Request) -> web.StreamResponse:
+        """Starts the body, then goes quiet: a read timeout in the middle of a stream."""
+        count(request)
+        response = web.StreamResponse()
+        response.content_length = 1000
+        await response.prepare(request)
+        await response.write(b"s" * 10)
+        await asyncio.sleep(30)
+        return response
+
     async def status(request: web.Request) -> web.Response:
         count(request)
         return web.Response(status=int(request.match_info["code"]), text="x" * 5000)
@@ -132,6 +142,7 @@ def build_app(upstream: Upstream) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/api/redirect", redirect)
+    app.router.add_post("/api/redirect", redirect)
     app.router.add_get("/api/attachment", attachment)
     app.router.add_get("/api/chunked", chunked)
     app.router.add_get("/api/todos/{todo_id}", get_todo)
@@ -142,6 +153,7 @@ def build_app(upstream: Upstream) -> web.Application:
     app.router.add_get("/api/retry-after", retry_after)
     app.router.add_route("*", "/api/down", always_503)
     app.router.add_get("/api/hang", hang)
+    app.router.add_get("/api/stall", stall)
     app.router.add_get("/api/status/{code}", status)
     app.router.add_get("/api/not-json", not_json)
     app.router.add_get("/api/data", data)
@@ -149,8 +161,7 @@ def build_app(upstream: Upstream) -> web.Application:
     return app
 
 
-@pytest.fixture
-async def upstream() -> AsyncIterator[Upstream]:
+async def serve_upstream() -> AsyncIterator[Upstream]:
     state = Upstream(base_url="")
     server = TestServer(build_app(state), host="127.0.0.1")
     await server.start_server()
@@ -159,6 +170,19 @@ async def upstream() -> AsyncIterator[Upstream]:
         yield state
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[Upstream]:
+    async for state in serve_upstream():
+        yield state
+
+
+@pytest.fixture
+async def elsewhere() -> AsyncIterator[Upstream]:
+    """A second upstream on another port: another origin for redirect tests."""
+    async for state in serve_upstream():
+        yield state
 
 
 @pytest.fixture

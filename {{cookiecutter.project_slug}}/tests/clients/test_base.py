@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from typing import assert_type
 
 import aiohttp
 import pytest
@@ -15,10 +16,12 @@ from {{ cookiecutter.package_name }}.clients import (
     ClientConnectionError,
     ClientTimeoutError,
     HTTPStatusError,
+    RedirectError,
     ResponseDecodeError,
     RetryPolicy,
     UnsafeURLError,
 )
+from {{ cookiecutter.package_name }}.config import HttpClientSettings
 from {{ cookiecutter.package_name }}.context import request_id_var
 
 from .conftest import FAST_RETRY, Upstream
@@ -123,19 +126,73 @@ async def test_post_is_retried_when_the_caller_opts_in(upstream: Upstream) -> No
     assert upstream.calls["/api/down"] == FAST_RETRY.attempts
 
 
-async def test_hanging_upstream_times_out_within_the_budget(upstream: Upstream) -> None:
-    timeout = aiohttp.ClientTimeout(total=0.3)
-    policy = RetryPolicy(attempts=2, backoff_base=0.01, backoff_max=0.05)
-    # Worst case: every attempt runs into the timeout, plus the backoff in between.
-    budget = policy.attempts * 0.3 + policy.backoff_max
+async def test_total_timeout_is_one_deadline_across_attempts(upstream: Upstream) -> None:
+    """`total` bounds the whole call: attempts and backoff together, not each attempt."""
+    timeout = aiohttp.ClientTimeout(total=0.5, sock_read=0.3)
+    policy = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05)
     started = time.monotonic()
     async with client_for(upstream, timeout=timeout, retry=policy) as client:
         with pytest.raises(ClientTimeoutError):
             await client.get_json("hang")
     elapsed = time.monotonic() - started
-    # Slack for a loaded CI machine; without the budget the upstream hangs for 30 s.
-    assert elapsed < budget + 2.0, f"took {elapsed:.2f}s for a budget of {budget:.2f}s"
-    assert upstream.calls["/api/hang"] == 2, "timeouts of idempotent requests are retried"
+    # Per-attempt budgets would take 3 x 0.3 s plus backoff; the slack is for a loaded machine.
+    assert elapsed < 0.5 + 0.3, f"took {elapsed:.2f}s for a 0.5 s budget"
+    assert upstream.calls["/api/hang"] == 2, "the second attempt got what was left"
+
+
+async def test_no_retry_sleeps_past_the_deadline(upstream: Upstream) -> None:
+    """A Retry-After longer than the budget left raises the upstream's error at once."""
+    timeout = aiohttp.ClientTimeout(total=0.5)
+    started = time.monotonic()
+    async with client_for(upstream, timeout=timeout) as client:
+        with pytest.raises(HTTPStatusError) as caught:
+            await client.get_json("retry-after")
+    assert caught.value.status == 503
+    assert time.monotonic() - started < 0.5
+    assert upstream.calls["/api/retry-after"] == 1
+
+
+async def test_redirect_below_the_base_url_is_followed(upstream: Upstream) -> None:
+    async with client_for(upstream, headers={"X-API-Key": "key-123"}) as client:
+        to = {"to": f"{upstream.base_url}todos/1"}
+        todo = await client.get_json("redirect", params=to, model=TodoModel)
+    assert todo.id == 1
+    assert upstream.seen_headers[-1]["X-API-Key"] == "key-123", "same origin: headers go along"
+
+
+async def test_post_redirected_with_302_continues_as_a_get(upstream: Upstream) -> None:
+    """What browsers and aiohttp do: the body is not sent again to the new location."""
+    to = {"to": f"{upstream.base_url}todos/1"}
+    async with client_for(upstream) as client:
+        response = await client.request("POST", "redirect", params=to, json={"x": 1})
+    assert response.status == 200
+    assert response.url.endswith("/api/todos/1")
+    assert upstream.calls["/api/todos/1"] == 1
+
+
+async def test_cross_origin_redirect_is_refused_and_headers_stay_home(
+    upstream: Upstream, elsewhere: Upstream
+) -> None:
+    """aiohttp alone would follow it and send X-API-Key there (it strips only Authorization)."""
+    target = f"{elsewhere.base_url}todos/1"
+    async with client_for(upstream, headers={"X-API-Key": "key-123"}) as client:
+        with pytest.raises(RedirectError, match="leaves the base URL") as caught:
+            await client.get_json("redirect", params={"to": target})
+    assert caught.value.location == target
+    assert not elsewhere.calls, "the other origin was never contacted"
+
+
+async def test_redirect_above_the_base_path_is_refused(upstream: Upstream) -> None:
+    async with client_for(upstream) as client:
+        with pytest.raises(RedirectError, match="leaves the base URL"):
+            await client.get_json("redirect", params={"to": "/admin"})
+
+
+async def test_redirect_loops_are_bounded(upstream: Upstream) -> None:
+    async with client_for(upstream, max_redirects=2) as client:
+        with pytest.raises(RedirectError, match="more than 2 redirects"):
+            await client.get_json("redirect")
+    assert upstream.calls["/api/redirect"] == 3, "not retried either"
 
 
 async def test_request_id_is_propagated(upstream: Upstream) -> None:
@@ -248,6 +305,34 @@ async def test_owned_session_is_closed_by_async_with(upstream: Upstream) -> None
     await client.close()  # closing twice is fine
 
 
+async def test_owned_session_is_built_from_the_settings(upstream: Upstream) -> None:
+    """The same session factory as the lifespan's: User-Agent and pool limits apply."""
+    settings = HttpClientSettings(user_agent="billing-bot/1", pool_size=7, pool_size_per_host=3)
+    async with BaseClient.from_settings(upstream.base_url, settings) as client:
+        await client.get_json("echo/x")
+        connector = client._session.connector if client._session else None
+        assert connector is not None
+        assert (connector.limit, connector.limit_per_host) == (7, 3)
+    assert upstream.seen_headers[-1]["User-Agent"] == "billing-bot/1"
+
+
+async def test_stream_readers_get_our_errors(upstream: Upstream) -> None:
+    """A read timeout while the caller reads `response.content` is a ClientTimeoutError."""
+    timeout = aiohttp.ClientTimeout(total=5, sock_read=0.2)
+    async with client_for(upstream, timeout=timeout) as client:
+        with pytest.raises(ClientTimeoutError):
+            async with client.stream("GET", "stall") as response:
+                await response.content.read()
+
+
+async def test_json_helpers_return_the_model_type(upstream: Upstream) -> None:
+    """The `model=` overloads give typed results (checked by mypy through assert_type)."""
+    body = {"title": "typed", "completed": False}
+    async with client_for(upstream) as client:
+        created = assert_type(await client.post_json("todos", body, model=TodoModel), TodoModel)
+    assert created.title == "typed"
+
+
 async def test_borrowed_session_is_left_open(upstream: Upstream) -> None:
     async with aiohttp.ClientSession() as shared:
         async with BaseClient(upstream.base_url, session=shared) as client:
@@ -282,3 +367,43 @@ def test_session_is_never_reused_from_another_loop(upstream_in_thread: str) -> N
             return await client.get_json("todos/1")
 
     assert asyncio.run(fetch_then_close()) == {"id": 1, "title": "write tests", "completed": True}
+
+
+def test_a_borrowed_session_from_another_loop_fails_clearly(upstream_in_thread: str) -> None:
+    """Our message, not aiohttp's "Timeout context manager should be used inside a task"."""
+    other_loop = asyncio.new_event_loop()
+    session = other_loop.run_until_complete(_new_session())
+    try:
+        client = BaseClient(upstream_in_thread, session=session, retry=FAST_RETRY)
+        with pytest.raises(RuntimeError, match="belongs to another event loop"):
+            asyncio.run(client.get_json("todos/1"))
+    finally:
+        other_loop.run_until_complete(session.close())
+        other_loop.close()
+
+
+def test_a_borrowed_session_from_an_ended_loop_fails_clearly(upstream_in_thread: str) -> None:
+    session = asyncio.run(_new_session())
+    try:
+        client = BaseClient(upstream_in_thread, session=session, retry=FAST_RETRY)
+        with pytest.raises(RuntimeError, match="belongs to another event loop"):
+            asyncio.run(client.get_json("todos/1"))
+    finally:
+        session.detach()  # it has no connections; its loop cannot close it any more
+
+
+def test_a_loop_that_ended_without_close_does_not_strand_the_client(
+    upstream_in_thread: str,
+) -> None:
+    """The session closes in its own loop as that loop ends; the next loop opens a new one."""
+    client = BaseClient(upstream_in_thread, retry=FAST_RETRY)
+    first = asyncio.run(client.get_json("todos/1"))  # no close(): the loop just ends
+    assert not client.has_open_session
+    second = asyncio.run(client.get_json("todos/1"))
+    asyncio.run(client.close())  # from a third loop: nothing left to close, no error
+    assert first == second
+    assert not client.has_open_session
+
+
+async def _new_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession()

@@ -6,6 +6,7 @@ from .errors import (
     ClientError,
     ClientTimeoutError,
     HTTPStatusError,
+    RedirectError,
     ResponseDecodeError,
 )
 from .retry import RetryPolicy
@@ -18,6 +19,7 @@ __all__ = [
     "ClientError",
     "ClientTimeoutError",
     "HTTPStatusError",
+    "RedirectError",
     "Response",
     "ResponseDecodeError",
     "RetryPolicy",

@@ -11,7 +11,13 @@ Subclass it per upstream and add typed methods:
 
 Inside the server, pass the shared session from the lifespan (`session=resources.http_session`)
 so every client shares one connection pool; elsewhere the client opens its own session on
-first use and closes it on `close()` / `async with` exit.
+first use (built by `create_session`, like the lifespan's) and closes it on `close()` /
+`async with` exit.
+
+Redirects are followed only while they stay under the base URL (same scheme, host and port,
+path below the base path), at most `max_redirects` hops; any other redirect raises
+RedirectError. aiohttp's own following strips only `Authorization` when the origin changes,
+so default headers such as an API key would reach whichever host a redirect names.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
@@ -27,7 +34,9 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import TypeAdapter
+from yarl import URL
 
+from ..config import HttpClientSettings
 from ..context import request_id_var
 from .errors import (
     BODY_EXCERPT_BYTES,
@@ -35,19 +44,16 @@ from .errors import (
     ClientError,
     ClientTimeoutError,
     HTTPStatusError,
+    RedirectError,
     ResponseDecodeError,
 )
 from .redaction import redact_headers
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
-from .session import retry_policy_from, timeout_from
+from .session import create_session, retry_policy_from, timeout_from
 from .urls import join_url, normalise_base_url, redact_url
 
 if TYPE_CHECKING:
     from types import TracebackType
-
-    from yarl import URL
-
-    from ..config import HttpClientSettings
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +61,10 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30.0, connect=5.0, sock_read=15.0)
 DEFAULT_CHUNK_SIZE = 64 * 1024
+DEFAULT_MAX_REDIRECTS = 5
 REQUEST_ID_HEADER = "X-Request-ID"
+# RFC 9110 section 15.4; 304 Not Modified is not a redirect.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # What aiohttp raises for network trouble (ServerTimeoutError is both).
 TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError)
 
@@ -87,6 +96,7 @@ class BaseClient:
         proxy: str | None = None,
         verify_tls: bool = True,
         allow_absolute_urls: bool = False,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         self.headers: CIMultiDict[str] = CIMultiDict(headers or {})
@@ -95,10 +105,16 @@ class BaseClient:
         self.proxy = proxy
         self.verify_tls = verify_tls
         self.allow_absolute_urls = allow_absolute_urls
+        if max_redirects < 0:
+            raise ValueError("max_redirects must not be negative")
+        self.max_redirects = max_redirects
         # A session passed in is borrowed (the lifespan closes it); one we create is ours.
         self._session = session
         self._owns_session = session is None
         self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._session_keeper: AsyncGenerator[None, None] | None = None
+        # What an owned session is built from; from_settings passes the configured section.
+        self._session_settings: HttpClientSettings | None = None
 
     @classmethod
     def from_settings(
@@ -110,7 +126,7 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
     ) -> Self:
         """A client configured from the `http_client` settings section."""
-        return cls(
+        client = cls(
             base_url,
             session=session,
             headers=headers,
@@ -119,6 +135,8 @@ class BaseClient:
             proxy=settings.proxy.get_secret_value() if settings.proxy else None,
             verify_tls=settings.verify_tls,
         )
+        client._session_settings = settings
+        return client
 
     async def __aenter__(self) -> Self:
         return self
@@ -142,10 +160,14 @@ class BaseClient:
         After closing, the next request opens a new session in whatever loop is running,
         so one client object can serve consecutive `asyncio.run()` calls.
         """
-        if self._owns_session and self._session is not None:
+        keeper = self._session_keeper
+        if keeper is None:
+            return
+        if not self._session_loop_ended():
             self._check_loop()
-            session, self._session, self._session_loop = self._session, None, None
-            await session.close()
+        self._session = self._session_loop = self._session_keeper = None
+        # Runs the keeper's `finally`, which closes the session (already done if its loop ended).
+        await keeper.aclose()
 
     def url_for(self, path: str) -> URL:
         return join_url(self.base_url, path, allow_absolute=self.allow_absolute_urls)
@@ -184,10 +206,15 @@ class BaseClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """An open response whose body is read by the caller (released on exit)."""
+        """An open response whose body is read by the caller (released on exit).
+
+        aiohttp errors raised while the caller reads `response.content` come out as ours.
+        """
         response = await self._send_with_retries(method, path, params, None, None, headers, None)
         try:
             yield response
+        except TRANSPORT_ERRORS as exc:
+            raise _translate(exc, method.upper(), response.url) from exc
         finally:
             response.release()
 
@@ -201,11 +228,8 @@ class BaseClient:
     ) -> AsyncIterator[bytes]:
         """GET `path` and yield the body in chunks of at most `chunk_size` bytes."""
         async with self.stream("GET", path, params=params, headers=headers) as response:
-            try:
-                async for chunk in response.content.iter_chunked(chunk_size):
-                    yield chunk
-            except TRANSPORT_ERRORS as exc:
-                raise _translate(exc, "GET", response.url) from exc
+            async for chunk in response.content.iter_chunked(chunk_size):
+                yield chunk
 
     @overload
     async def get_json(
@@ -221,16 +245,36 @@ class BaseClient:
         response = await self.request("GET", path, params=params)
         return _decode(response, model, "GET")
 
+    @overload
+    async def post_json(
+        self, path: str, body: Any, *, model: type[T], retry: bool | None = None
+    ) -> T: ...
+    @overload
+    async def post_json(
+        self, path: str, body: Any, *, model: None = None, retry: bool | None = None
+    ) -> Any: ...
     async def post_json(
         self, path: str, body: Any, *, model: type[Any] | None = None, retry: bool | None = None
     ) -> Any:
         response = await self.request("POST", path, json=body, retry=retry)
         return _decode(response, model, "POST")
 
+    @overload
+    async def put_json(self, path: str, body: Any, *, model: type[T]) -> T: ...
+    @overload
+    async def put_json(self, path: str, body: Any, *, model: None = None) -> Any: ...
     async def put_json(self, path: str, body: Any, *, model: type[Any] | None = None) -> Any:
         response = await self.request("PUT", path, json=body)
         return _decode(response, model, "PUT")
 
+    @overload
+    async def patch_json(
+        self, path: str, body: Any, *, model: type[T], retry: bool | None = None
+    ) -> T: ...
+    @overload
+    async def patch_json(
+        self, path: str, body: Any, *, model: None = None, retry: bool | None = None
+    ) -> Any: ...
     async def patch_json(
         self, path: str, body: Any, *, model: type[Any] | None = None, retry: bool | None = None
     ) -> Any:
@@ -250,7 +294,12 @@ class BaseClient:
         headers: Mapping[str, str] | None,
         retry: bool | None,
     ) -> aiohttp.ClientResponse:
-        """The first response below 400, after as many attempts as the policy allows."""
+        """The first response below 400, after as many attempts as the policy allows.
+
+        `timeout.total` is the budget of the whole call: attempts, redirects and the sleeps
+        between them. Each attempt gets what is left, and a retry that would have to sleep
+        past the deadline is not made (the last error is raised instead).
+        """
         method = method.upper()
         url = self.url_for(path)
         if params:
@@ -260,14 +309,20 @@ class BaseClient:
         policy = self.retry_policy
         enabled = method in IDEMPOTENT_METHODS if retry is None else retry
         attempts = policy.attempts if enabled else 1
+        total = self.timeout.total
+        deadline = None if total is None else time.monotonic() + total
+        # The first attempt has the whole budget: no new ClientTimeout on the common path.
+        timeout = self.timeout
         attempt = 1
         while True:
             try:
-                return await self._send(method, url, json, data, merged)
+                return await self._send(method, url, json, data, merged, timeout, deadline)
             except ClientError as exc:
                 if attempt >= attempts or not policy.is_retryable(exc):
                     raise
                 delay = policy.delay(attempt, exc)
+                if deadline is not None and time.monotonic() + delay >= deadline:
+                    raise
                 logger.warning(
                     "retrying after %s in %.2fs (attempt %d of %d)",
                     exc,
@@ -277,6 +332,7 @@ class BaseClient:
                 )
             await asyncio.sleep(delay)
             attempt += 1
+            timeout = self._timeout_until(deadline, method, url)
 
     async def _send(
         self,
@@ -285,28 +341,57 @@ class BaseClient:
         json: Any,
         data: bytes | None,
         headers: Mapping[str, str],
+        attempt_timeout: aiohttp.ClientTimeout,
+        deadline: float | None,
     ) -> aiohttp.ClientResponse:
-        """One attempt: a response below 400, or a translated error."""
-        session = self._get_session()
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s headers=%s", method, redact_url(url), redact_headers(headers.items())
-            )
-        try:
-            response = await session.request(
-                method,
-                url,
-                json=json,
-                data=data,
-                headers=headers,
-                timeout=self.timeout,
-                proxy=self.proxy,
-                ssl=self.verify_tls,
-            )
-        except TRANSPORT_ERRORS as exc:
-            raise _translate(exc, method, url) from exc
-        if response.status < 400:
-            return response
+        """One attempt: a response below 400 (after same-origin redirects) or our error."""
+        timeout = attempt_timeout
+        session = self._session
+        if session is None or (
+            self._owns_session and self._session_loop is not asyncio.get_running_loop()
+        ):
+            session = await self._open_session()
+        redirects = 0
+        while True:
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s headers=%s", method, redact_url(url), redact_headers(headers.items())
+                )
+            try:
+                response = await session.request(
+                    method,
+                    url,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    timeout=timeout,
+                    proxy=self.proxy,
+                    ssl=self.verify_tls,
+                    # Followed below, where the target is checked first.
+                    allow_redirects=False,
+                )
+            except TRANSPORT_ERRORS as exc:
+                raise _translate(exc, method, url) from exc
+            except RuntimeError as exc:
+                problem = _session_problem(session)
+                if problem is None:
+                    raise
+                raise RuntimeError(problem) from exc
+            status = response.status
+            if status < 300:
+                return response
+            if status in REDIRECT_STATUSES:
+                response.release()
+                url = self._redirect_target(response, method, url, redirects)
+                redirects += 1
+                if method != "HEAD" and (status == 303 or (status < 303 and method == "POST")):
+                    # What browsers and aiohttp do: the next hop is a GET without the body.
+                    method, json, data = "GET", None, None
+                timeout = self._timeout_until(deadline, method, url)
+                continue
+            if status < 400:
+                return response
+            break
         try:
             body = await response.content.read(BODY_EXCERPT_BYTES)
         except TRANSPORT_ERRORS:
@@ -316,9 +401,49 @@ class BaseClient:
         raise HTTPStatusError(
             method=method,
             url=redact_url(url),
-            status=response.status,
+            status=status,
             body=body,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+
+    def _redirect_target(
+        self, response: aiohttp.ClientResponse, method: str, url: URL, redirects: int
+    ) -> URL:
+        """Where a redirect leads, if it may be followed; RedirectError otherwise."""
+        location = response.headers.get("Location")
+        target = None if location is None else url.join(URL(location))
+        shown = None if target is None else redact_url(target)
+
+        def refuse(message: str) -> RedirectError:
+            return RedirectError(message, method=method, url=redact_url(url), location=shown)
+
+        if target is None:
+            raise refuse(f"upstream answered {response.status} without a Location")
+        # Same scheme, host and port, and below the base path: our headers may go there.
+        base = self.base_url
+        if target.origin() != base.origin() or not target.raw_path.startswith(base.raw_path):
+            raise refuse(f"redirect leaves the base URL {redact_url(base)}")
+        if redirects >= self.max_redirects:
+            raise refuse(f"more than {self.max_redirects} redirects")
+        return target
+
+    def _timeout_until(
+        self, deadline: float | None, method: str, url: URL
+    ) -> aiohttp.ClientTimeout:
+        """The client's timeout with `total` cut to what is left before the deadline."""
+        if deadline is None:
+            return self.timeout
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ClientTimeoutError("total timeout spent", method=method, url=redact_url(url))
+        t = self.timeout
+        # ClientTimeout is an attrs class: dataclasses.replace does not apply.
+        return aiohttp.ClientTimeout(
+            total=remaining,
+            connect=t.connect,
+            sock_read=t.sock_read,
+            sock_connect=t.sock_connect,
+            ceil_threshold=t.ceil_threshold,
         )
 
     def _headers_for(self, extra: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -334,13 +459,23 @@ class BaseClient:
             headers[REQUEST_ID_HEADER] = request_id
         return headers
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-            self._session_loop = asyncio.get_running_loop()
-        elif self._owns_session:
-            self._check_loop()
-        return self._session
+    async def _open_session(self) -> aiohttp.ClientSession:
+        """A new owned session in the running loop, unless another live loop still has ours."""
+        if self._session_keeper is not None:
+            if not self._session_loop_ended():
+                self._check_loop()
+            # Left behind by an ended loop; its keeper closed it there if the loop allowed.
+            await self._session_keeper.aclose()
+        settings = self._session_settings or HttpClientSettings()
+        session = create_session(settings)
+        keeper = _keep_open(session, asyncio.get_running_loop())
+        await anext(keeper)
+        self._session, self._session_keeper = session, keeper
+        self._session_loop = asyncio.get_running_loop()
+        return session
+
+    def _session_loop_ended(self) -> bool:
+        return self._session_loop is not None and self._session_loop.is_closed()
 
     def _check_loop(self) -> None:
         # aiohttp sessions and their sockets are bound to the loop that created them.
@@ -349,6 +484,35 @@ class BaseClient:
                 "this client's session belongs to another event loop; "
                 "close() it in that loop first (or use `async with`), or create one client per loop"
             )
+
+
+async def _keep_open(
+    session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop
+) -> AsyncGenerator[None, None]:
+    """Closes an owned session when closed itself: by close(), or by its loop at shutdown.
+
+    The loop finalises unfinished async generators as it ends (asyncio.run calls
+    shutdown_asyncgens), so a session whose client was never closed still closes in its
+    own loop instead of stranding the client and warning "Unclosed client session".
+    """
+    try:
+        yield
+    finally:
+        if not loop.is_closed():  # a loop closed without that step: nothing can close it now
+            await session.close()
+
+
+def _session_problem(session: aiohttp.ClientSession) -> str | None:
+    """Why a borrowed session cannot be used here, or None if that is not the trouble."""
+    if session.closed:
+        return "the session passed to this client is closed"
+    # aiohttp offers the loop only through a deprecated property, hence the private name.
+    if session._loop.is_closed() or session._loop is not asyncio.get_running_loop():
+        return (
+            "the session passed to this client belongs to another event loop (or one that "
+            "has ended); create the session inside the loop that uses it"
+        )
+    return None
 
 
 def _translate(exc: BaseException, method: str, url: URL) -> ClientError:

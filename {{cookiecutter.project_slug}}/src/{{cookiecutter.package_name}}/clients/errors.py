@@ -4,6 +4,7 @@ ClientError                  method, url (credentials removed)
 ├── ClientConnectionError    DNS, refused, reset, disconnected
 ├── ClientTimeoutError       connect, read or total timeout
 ├── HTTPStatusError          a 4xx/5xx answer: status, body excerpt, Retry-After
+├── RedirectError            a redirect off the base URL, without Location, or too many
 └── ResponseDecodeError      a body that is not the JSON (or model) we expected
 """
 
@@ -35,6 +36,14 @@ class ResponseDecodeError(ClientError):
     pass
 
 
+class RedirectError(ClientError):
+    """A redirect that was not followed; `location` is the target, credentials removed."""
+
+    def __init__(self, message: str, *, method: str, url: str, location: str | None) -> None:
+        super().__init__(message, method=method, url=url)
+        self.location = location
+
+
 class HTTPStatusError(ClientError):
     def __init__(
         self,
@@ -61,5 +70,6 @@ __all__ = [
     "ClientError",
     "ClientTimeoutError",
     "HTTPStatusError",
+    "RedirectError",
     "ResponseDecodeError",
 ]

@@ -34,8 +34,7 @@ class TodoClient(BaseClient):
 
     async def create_todo(self, todo: NewTodo) -> Todo:
         # POST is not idempotent, so BaseClient does not retry it.
-        created: Todo = await self.post_json("todos", todo.model_dump(), model=Todo)
-        return created
+        return await self.post_json("todos", todo.model_dump(), model=Todo)
 
     async def delete_todo(self, todo_id: int) -> None:
         await self.delete(f"todos/{todo_id}")

@@ -81,7 +81,7 @@ def test_unknown_environment_section_is_rejected_by_name(
 def test_orchestrator_variables_with_the_prefix_are_ignored(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The variables Kubernetes adds for a Service named like the project.
+    # The service-link variables an orchestrator adds for a service named like the project.
     monkeypatch.setenv(f"{ENV_PREFIX}PORT", "tcp://10.0.0.7:80")
     monkeypatch.setenv(f"{ENV_PREFIX}PORT_80_TCP_ADDR", "10.0.0.7")
     monkeypatch.setenv(f"{ENV_PREFIX}SERVICE_HOST", "10.0.0.7")

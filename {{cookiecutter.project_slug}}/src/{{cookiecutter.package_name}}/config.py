@@ -335,7 +335,7 @@ def unknown_environment_sections(environ: Mapping[str, str]) -> list[str]:
     pydantic-settings ignores a prefixed variable that matches no field, so a typo in the
     section name would silently leave a default (an auth token, say) in force. Only the
     `__` form is checked: orchestrators add prefixed variables of their own without it
-    (the Kubernetes service links of a Service named like the project: `<PREFIX>PORT`,
+    (the service links of a service named like the project: `<PREFIX>PORT`,
     `<PREFIX>SERVICE_HOST`, ...).
     """
     sections = {name.upper() for name in Settings.model_fields}

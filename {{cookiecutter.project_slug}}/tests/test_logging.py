@@ -10,7 +10,12 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import LoggingSettings
 from {{ cookiecutter.package_name }}.context import request_id_var
-from {{ cookiecutter.package_name }}.logging import logging_config
+from {{ cookiecutter.package_name }}.logging import (
+    HandOffHandler,
+    configure_logging,
+    logging_config,
+    stop_logging,
+)
 
 
 @pytest.fixture
@@ -66,6 +71,49 @@ def test_json_lines_include_exceptions(stream: io.StringIO) -> None:
         logging.getLogger("app.test").exception("failed")
     entry = json.loads(stream.getvalue())
     assert "RuntimeError: boom" in entry["exception"]
+
+
+@pytest.fixture
+def installed() -> Iterator[None]:
+    """Room for `configure_logging` itself (writer thread included), undone afterwards."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    yield
+    stop_logging()
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+
+
+@pytest.mark.usefixtures("installed")
+def test_the_caller_only_queues_and_the_writer_keeps_every_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(LoggingSettings(format="json"))
+    assert [type(handler) for handler in logging.getLogger().handlers] == [HandOffHandler]
+    sizes = [1, 2]
+    token = request_id_var.set("req-789")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logging.getLogger("app.test").exception("sizes %s", sizes, extra={"key": "k"})
+    finally:
+        request_id_var.reset(token)
+    sizes.append(3)  # after the call: the queued line must not see it
+    stop_logging()
+    entry = json.loads(capsys.readouterr().err)
+    assert entry["message"] == "sizes [1, 2]"
+    assert entry["request_id"] == "req-789", "stamped on the calling side"
+    assert entry["key"] == "k"
+    assert "RuntimeError: boom" in entry["exception"]
+
+
+@pytest.mark.usefixtures("installed")
+def test_after_stop_lines_are_written_directly(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(LoggingSettings(format="text"))
+    stop_logging()
+    assert not any(isinstance(h, HandOffHandler) for h in logging.getLogger().handlers)
+    logging.getLogger("app.test").warning("late line")
+    assert "[-] late line" in capsys.readouterr().err
 
 
 def test_level_filters_lines(stream: io.StringIO) -> None:

@@ -1,7 +1,13 @@
 """Command-line interface{{ ": `serve`, `version` and `config`" if cookiecutter.with_server else ": `version` and `config`" }}."""
 
+{% if cookiecutter.with_server -%}
+import signal
+{% endif -%}
 from dataclasses import dataclass
 from pathlib import Path
+{%- if cookiecutter.with_server %}
+from types import FrameType
+{%- endif %}
 from typing import Annotated
 
 import typer
@@ -9,7 +15,7 @@ import typer
 from . import DISTRIBUTION, __version__
 from .config import CONFIG_ENV_VAR, ConfigError, Settings, default_settings, load_settings, to_yaml
 {%- if cookiecutter.with_server %}
-from .logging import configure_logging
+from .logging import configure_logging, stop_logging
 {%- endif %}
 
 app = typer.Typer(
@@ -69,26 +75,39 @@ def serve(
 
     settings = settings_from(ctx)
     configure_logging(settings.logging)
-    uvicorn.run(
-        create_app(settings),
-        host=host if host is not None else settings.server.host,
-        port=port if port is not None else settings.server.port,
-        # "auto" picks uvloop and httptools (dependencies on Linux/macOS).
-        loop="auto",
-        http="auto",
-        # Our logging configuration is already installed; uvicorn must not replace it.
-        log_config=None,
-        access_log=settings.logging.access_log,
-        # The app handles X-Forwarded-* itself (ProxyHeadersMiddleware in create_app).
-        proxy_headers=False,
-        server_header=False,
-        # The ASGI server owns the path prefix (FastAPI's own root_path argument is deprecated).
-        root_path=settings.server.root_path,
-        lifespan="on",
-        # After SIGTERM, requests still running past this are cancelled (their uploads aborted)
-        # so the lifespan can close every client before the orchestrator kills the process.
-        timeout_graceful_shutdown=settings.server.shutdown_timeout,
-    )
+    # uvicorn restores this handler after its graceful shutdown and raises SIGTERM again.
+    previous = signal.signal(signal.SIGTERM, _write_logs_then_terminate)
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=host if host is not None else settings.server.host,
+            port=port if port is not None else settings.server.port,
+            # "auto" picks uvloop and httptools (dependencies on Linux/macOS).
+            loop="auto",
+            http="auto",
+            # Our logging configuration is already installed; uvicorn must not replace it.
+            log_config=None,
+            access_log=settings.logging.access_log,
+            # The app handles X-Forwarded-* itself (ProxyHeadersMiddleware in create_app).
+            proxy_headers=False,
+            server_header=False,
+            # The ASGI server owns the path prefix (FastAPI's own root_path is deprecated).
+            root_path=settings.server.root_path,
+            lifespan="on",
+            # After SIGTERM, requests still running past this are cancelled (their uploads
+            # aborted) so the lifespan can close every client before the process is killed.
+            timeout_graceful_shutdown=settings.server.shutdown_timeout,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _write_logs_then_terminate(signum: int, frame: FrameType | None) -> None:
+    # Log lines are written by a background thread (see logging.py); dying by the default
+    # action would lose the last ones, such as the shutdown messages.
+    stop_logging()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
 {%- endif %}
 {%- if cookiecutter.with_http_client and cookiecutter.with_files %}
 

@@ -3,15 +3,22 @@
 
 uvicorn's own loggers are routed through the same handler, so access and error lines share
 the format and the request id.
-"""
-{%- else %}"""
 {%- endif %}
+
+Writing a line to stderr can block (a full pipe, a slow terminal or log shipper), so once
+`configure_logging` has run, the logging call only queues the record; a background thread
+formats and writes it, and `stop_logging` (also run at exit) writes out what is queued.
+"""
 
 from __future__ import annotations
 
+import atexit
+import copy
 import json
 import logging
 import logging.config
+import logging.handlers
+import queue
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -96,9 +103,61 @@ def logging_config(settings: LoggingSettings) -> dict[str, Any]:
     }
 
 
+class HandOffHandler(logging.handlers.QueueHandler):
+    """Queue records for the writer thread, with their message fixed at the call."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        # The stdlib version formats the record here and drops exc_info; our formatters run
+        # on the writer thread and need it (JSON lines keep the traceback in their own key).
+        prepared = copy.copy(record)
+        prepared.msg = record.getMessage()  # the arguments may change once the call returns
+        prepared.args = None
+        return prepared
+
+
+# The running writer thread and the handler that feeds it (a list: no `global` needed).
+_writers: list[tuple[logging.handlers.QueueListener, HandOffHandler]] = []
+
+
 def configure_logging(settings: LoggingSettings) -> None:
     """Install the logging configuration for this process (the CLI calls it once)."""
+    stop_logging()
     logging.config.dictConfig(logging_config(settings))
+    root = logging.getLogger()
+    outputs = root.handlers[:]
+    hand_off = HandOffHandler(queue.SimpleQueue())
+    for output in outputs:
+        # Filters run on the calling thread: the request id lives in a context variable.
+        for request_filter in output.filters[:]:
+            output.removeFilter(request_filter)
+            hand_off.addFilter(request_filter)
+    root.handlers[:] = [hand_off]
+    writer = logging.handlers.QueueListener(hand_off.queue, *outputs, respect_handler_level=True)
+    writer.start()
+    _writers.append((writer, hand_off))
 
 
-__all__ = ["JsonFormatter", "RequestIdFilter", "configure_logging", "logging_config"]
+def stop_logging() -> None:
+    """Write out every queued line, stop the writer thread and write directly again."""
+    while _writers:
+        writer, hand_off = _writers.pop()
+        writer.stop()
+        root = logging.getLogger()
+        if hand_off in root.handlers:
+            for output in writer.handlers:
+                for request_filter in hand_off.filters:
+                    output.addFilter(request_filter)
+            root.handlers[:] = list(writer.handlers)
+
+
+atexit.register(stop_logging)
+
+
+__all__ = [
+    "HandOffHandler",
+    "JsonFormatter",
+    "RequestIdFilter",
+    "configure_logging",
+    "logging_config",
+    "stop_logging",
+]

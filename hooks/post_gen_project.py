@@ -144,6 +144,43 @@ MANIFEST: tuple[Feature, ...] = (
         value="github",
         paths=(".github",),
     ),
+    # Shared test helpers: kept while ANY feature whose tests use them is kept (one group of
+    # alternatives). `unused_port` serves the server, S3 (moto) and client tests.
+    Feature(
+        answer="test_ports",
+        derived=True,
+        requires=(("with_server", "with_s3", "with_http_client"),),
+        paths=("tests/ports.py",),
+    ),
+)
+
+# Everything else under the project template is core: always kept, whatever the answers.
+# Together with MANIFEST this names every file of the project template (a test checks it);
+# a directory here means all of its files. A new file must be added here or to a feature.
+CORE: tuple[str, ...] = (
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "config.example.yaml",
+    "pyproject.toml",
+    "docs/async-everywhere.md",
+    "docs/guides/add-a-setting.md",
+    "docs/guides/add-an-upstream-client.md",
+    "scripts/update_template.py",
+    "src/{package}/__init__.py",
+    "src/{package}/__main__.py",
+    "src/{package}/cli.py",
+    "src/{package}/config.py",
+    "src/{package}/context.py",
+    "src/{package}/logging.py",
+    "src/{package}/py.typed",
+    "tests/__init__.py",
+    "tests/conftest.py",
+    "tests/test_cli.py",
+    "tests/test_config.py",
+    "tests/test_logging.py",
 )
 
 

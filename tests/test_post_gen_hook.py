@@ -26,6 +26,65 @@ def test_every_manifest_path_exists_in_the_template(pattern: str) -> None:
     assert template_path(pattern).exists(), f"stale manifest path: {pattern}"
 
 
+def template_files() -> set[str]:
+    """Every file of the project template, relative to it, with `{package}` for the package."""
+    return {
+        str(p.relative_to(PROJECT_TEMPLATE)).replace("{{cookiecutter.package_name}}", "{package}")
+        for p in PROJECT_TEMPLATE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def covered_by(name: str, patterns: tuple[str, ...]) -> list[str]:
+    return [p for p in patterns if name == p or name.startswith(p + "/")]
+
+
+@pytest.mark.parametrize("pattern", post_gen.CORE, ids=str)
+def test_every_core_path_exists_in_the_template(pattern: str) -> None:
+    assert template_path(pattern).exists(), f"stale core path: {pattern}"
+
+
+def test_every_template_file_is_core_or_claimed_by_a_feature() -> None:
+    """No file ships by omission: each is declared core or trimmed with some feature."""
+    claimed = tuple(p for feature in post_gen.MANIFEST for p in feature.paths)
+    unclaimed = sorted(
+        name
+        for name in template_files()
+        if not covered_by(name, post_gen.CORE) and not covered_by(name, claimed)
+    )
+    assert unclaimed == [], "add these to CORE or to a feature in hooks/post_gen_project.py"
+    both = sorted(
+        name
+        for name in template_files()
+        if covered_by(name, post_gen.CORE) and covered_by(name, claimed)
+    )
+    assert both == [], "a file is either core or claimed, not both"
+
+
+def test_an_unclaimed_file_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above fails when a file is neither core nor claimed."""
+    monkeypatch.setattr(post_gen, "CORE", tuple(p for p in post_gen.CORE if p != "LICENSE"))
+    with pytest.raises(AssertionError, match="LICENSE"):
+        test_every_template_file_is_core_or_claimed_by_a_feature()
+
+
+@pytest.mark.parametrize(
+    ("off", "kept"),
+    [
+        ((), True),
+        (("with_server", "with_s3", "with_http_client"), False),
+        (("with_server", "with_s3"), True),
+        (("with_server", "with_http_client"), True),
+        (("with_s3", "with_http_client"), True),
+    ],
+)
+def test_shared_test_ports_stay_while_any_feature_using_them_is_on(
+    off: tuple[str, ...], kept: bool
+) -> None:
+    plan = post_gen.make_plan({**ALL_ON, **dict.fromkeys(off, False)})
+    assert ("tests/ports.py" not in plan.remove) is kept
+
+
 def test_every_feature_is_a_prompt_or_derived_from_prompts() -> None:
     derived = {f.answer for f in post_gen.MANIFEST if f.derived}
     for feature in post_gen.MANIFEST:

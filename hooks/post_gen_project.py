@@ -1,7 +1,8 @@
 """Trim the features the user declined, driven by ONE declarative manifest.
 
 The hook only deletes files and directories inside the generated project (and, under plain
-cookiecutter only, writes `.cruft.json`). It runs no commands, uses no network, clock,
+cookiecutter only, writes `.cruft.json`, or prints how to link the project later when the
+template is no git checkout at an absolute path). It runs no commands, uses no network, clock,
 randomness or environment, so `cruft update` can re-run it on two temporary renders and get
 byte-identical trees.
 """
@@ -266,7 +267,7 @@ def cruft_state(answers: Mapping[str, Any]) -> dict[str, Any] | None:
     cookiecutter passes `_repo_dir`. The commit is read from the template checkout's git files;
     without it (a zip download, a relative local path) `cruft update` could not work anyway.
     """
-    if "_commit" in answers or "_repo_dir" not in answers:
+    if under_cruft(answers) or "_repo_dir" not in answers:
         return None
     template = str(answers.get("_template", ""))
     for short, url in ABBREVIATIONS:
@@ -318,16 +319,31 @@ def head_commit(repo_dir: Path) -> str | None:
     return None
 
 
+LINK_NOTE = (
+    "note: no .cruft.json written (the template path is relative or not a git checkout); "
+    "link this project to its template later with `cruft link <template-url>`"
+)
+
+
+def under_cruft(answers: Mapping[str, Any]) -> bool:
+    """cruft passes `_commit` and writes `.cruft.json` itself; plain cookiecutter does not."""
+    return "_commit" in answers
+
+
 def main(answers: Mapping[str, Any], root: Path) -> int:
     plan = make_plan(answers)
     for note in plan.notes:
         print(note)
     delete(root, plan.remove)
+    if under_cruft(answers):
+        return 0
     state = cruft_state(answers)
     if state is not None:
         # Same layout as cruft's own file, so `cruft update` works on this project later.
         text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
         (root / ".cruft.json").write_text(text, encoding="utf-8")
+    elif "_repo_dir" in answers:
+        print(LINK_NOTE)
     return 0
 
 

@@ -35,11 +35,18 @@ $(UV):
 
 install: .venv/.synced ## Create .venv with the pinned dev tools
 
+# The matrix counts are written to this file by the tests and printed after pytest exits, so
+# `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K` end the output.
+MATRIX_SUMMARY := $(CURDIR)/build/matrix-summary.txt
+with_matrix_summary = rm -f $(MATRIX_SUMMARY); status=0; \
+	MATRIX_SUMMARY=$(MATRIX_SUMMARY) $(1) || status=$$?; \
+	if [ -f $(MATRIX_SUMMARY) ]; then cat $(MATRIX_SUMMARY); fi; exit $$status
+
 test: install ## Run the template's test suite (renders, installs and checks generated projects)
-	$(UV) run --no-sync pytest -n auto
+	@$(call with_matrix_summary,$(UV) run --no-sync pytest -n auto)
 
 matrix: install ## Every answer combination rendered and linted, a covering set fully tested
-	$(UV) run --no-sync pytest -n auto -q -m "render_matrix or full_matrix"
+	@$(call with_matrix_summary,$(UV) run --no-sync pytest -n auto -q -m "render_matrix or full_matrix")
 
 test-fast: install ## Only the tests that do not install a rendered project
 	$(UV) run --no-sync pytest -n auto -m "not slow"

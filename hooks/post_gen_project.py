@@ -1,7 +1,8 @@
 """Trim the features the user declined, driven by ONE declarative manifest.
 
 The hook only deletes files and directories inside the generated project (and, under plain
-cookiecutter only, writes `.cruft.json`). It runs no commands, uses no network, clock,
+cookiecutter only, writes `.cruft.json`, or prints how to link the project later when the
+template is no git checkout at an absolute path). It runs no commands, uses no network, clock,
 randomness or environment, so `cruft update` can re-run it on two temporary renders and get
 byte-identical trees.
 """
@@ -144,6 +145,43 @@ MANIFEST: tuple[Feature, ...] = (
         value="github",
         paths=(".github",),
     ),
+    # Shared test helpers: kept while ANY feature whose tests use them is kept (one group of
+    # alternatives). `unused_port` serves the server, S3 (moto) and client tests.
+    Feature(
+        answer="test_ports",
+        derived=True,
+        requires=(("with_server", "with_s3", "with_http_client"),),
+        paths=("tests/ports.py",),
+    ),
+)
+
+# Everything else under the project template is core: always kept, whatever the answers.
+# Together with MANIFEST this names every file of the project template (a test checks it);
+# a directory here means all of its files. A new file must be added here or to a feature.
+CORE: tuple[str, ...] = (
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "config.example.yaml",
+    "pyproject.toml",
+    "docs/async-everywhere.md",
+    "docs/guides/add-a-setting.md",
+    "docs/guides/add-an-upstream-client.md",
+    "scripts/update_template.py",
+    "src/{package}/__init__.py",
+    "src/{package}/__main__.py",
+    "src/{package}/cli.py",
+    "src/{package}/config.py",
+    "src/{package}/context.py",
+    "src/{package}/logging.py",
+    "src/{package}/py.typed",
+    "tests/__init__.py",
+    "tests/conftest.py",
+    "tests/test_cli.py",
+    "tests/test_config.py",
+    "tests/test_logging.py",
 )
 
 
@@ -229,7 +267,7 @@ def cruft_state(answers: Mapping[str, Any]) -> dict[str, Any] | None:
     cookiecutter passes `_repo_dir`. The commit is read from the template checkout's git files;
     without it (a zip download, a relative local path) `cruft update` could not work anyway.
     """
-    if "_commit" in answers or "_repo_dir" not in answers:
+    if under_cruft(answers) or "_repo_dir" not in answers:
         return None
     template = str(answers.get("_template", ""))
     for short, url in ABBREVIATIONS:
@@ -281,16 +319,31 @@ def head_commit(repo_dir: Path) -> str | None:
     return None
 
 
+LINK_NOTE = (
+    "note: no .cruft.json written (the template path is relative or not a git checkout); "
+    "link this project to its template later with `cruft link <template-url>`"
+)
+
+
+def under_cruft(answers: Mapping[str, Any]) -> bool:
+    """cruft passes `_commit` and writes `.cruft.json` itself; plain cookiecutter does not."""
+    return "_commit" in answers
+
+
 def main(answers: Mapping[str, Any], root: Path) -> int:
     plan = make_plan(answers)
     for note in plan.notes:
         print(note)
     delete(root, plan.remove)
+    if under_cruft(answers):
+        return 0
     state = cruft_state(answers)
     if state is not None:
         # Same layout as cruft's own file, so `cruft update` works on this project later.
         text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
         (root / ".cruft.json").write_text(text, encoding="utf-8")
+    elif "_repo_dir" in answers:
+        print(LINK_NOTE)
     return 0
 
 

@@ -142,8 +142,13 @@ MATRIX_TIERS = (
 )
 
 
+# `make matrix` and `make test` set this: the counts go to this file and the Makefile prints
+# it after pytest exits, so they are the last lines of the output (after pytest's own summary).
+MATRIX_SUMMARY_ENV = "MATRIX_SUMMARY"
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """End with `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K`."""
+    """Report `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K`."""
     reports = [
         report
         for outcome in ("passed", "failed", "error")
@@ -152,11 +157,24 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     ]
     for line in reliability_summary(reports):
         terminalreporter.write_line(line)
+    lines = matrix_summary(reports)
+    summary_file = os.environ.get(MATRIX_SUMMARY_ENV)
+    if summary_file:
+        Path(summary_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(summary_file).write_text("".join(line + "\n" for line in lines))
+    else:
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def matrix_summary(reports: list[Any]) -> list[str]:
+    lines = []
     for figure, test_name in MATRIX_TIERS:
         ran = {r.nodeid: r.outcome for r in reports if f"::{test_name}[" in r.nodeid}
         if ran:
             passed = sum(outcome == "passed" for outcome in ran.values())
-            terminalreporter.write_line(f"{figure}: {passed}/{len(ran)}")
+            lines.append(f"{figure}: {passed}/{len(ran)}")
+    return lines
 
 
 def project_env() -> dict[str, str]:

@@ -6,6 +6,7 @@ way users edit them, committed, and updated to v2.
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -15,17 +16,14 @@ from typing import Any
 
 import pytest
 
-from .conftest import DEFAULTS, TEMPLATE_ROOT, project_env, uv_binary
+from .combinations import covering_set, label
+from .conftest import TEMPLATE_ROOT, project_env, uv_binary
 
 pytestmark = pytest.mark.slow
 
-TOGGLES = [name for name, value in DEFAULTS.items() if isinstance(value, bool)]
-COVERING_SET: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "all-off": {**dict.fromkeys(TOGGLES, False), "ci": "none"},
-    **{f"no-{name.removeprefix('with_')}": {name: False} for name in TOGGLES},
-    "ci-none": {"ci": "none"},
-}
+# The same rows as the full tier of `make matrix`: defaults, all off, each toggle off alone,
+# and all pairs.
+COVERING_SET = covering_set()
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -162,7 +160,7 @@ def assert_clean_merge(project: Path) -> None:
         assert not any(line.startswith(CONFLICT_MARKERS) for line in text.splitlines()), name
 
 
-@pytest.mark.parametrize("answers", COVERING_SET.values(), ids=COVERING_SET)
+@pytest.mark.parametrize("answers", COVERING_SET, ids=[label(a) for a in COVERING_SET])
 def test_update_merges_template_changes_into_edited_projects(
     template_repo: TemplateRepo, tmp_path: Path, answers: dict[str, Any]
 ) -> None:
@@ -244,19 +242,15 @@ def test_plain_cookiecutter_project_can_be_updated_with_cruft(
     commit_all(project, "generated")
     template_repo.improve()
 
+    assert cruft("check", cwd=project, check=False).returncode != 0, "v2 is not merged yet"
+
     cruft("update", "--skip-apply-ask", cwd=project)
     assert_clean_merge(project)
     assert (project / "UPGRADING.md").is_file()
     assert json.loads((project / ".cruft.json").read_text())["commit"] == template_repo.v2
-
-
-def test_cruft_create_has_its_own_cruft_file_not_the_hooks(
-    template_repo: TemplateRepo, tmp_path: Path
-) -> None:
-    """Under cruft the hook must not write .cruft.json (cruft writes it, with the checkout)."""
-    project = cruft_create(template_repo, tmp_path / "out", {})
-    state = json.loads((project / ".cruft.json").read_text())
-    assert state["checkout"] == template_repo.v1, "written by cruft create, not by the hook"
+    commit_all(project, "update")
+    check = cruft("check", cwd=project, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 def test_make_update_template_refuses_dirty_trees_and_updates_clean_ones(
@@ -277,6 +271,88 @@ def test_make_update_template_refuses_dirty_trees_and_updates_clean_ones(
     assert_clean_merge(project)
     assert (project / "UPGRADING.md").is_file()
     assert '"orjson>=3.10"' in (project / "pyproject.toml").read_text()
+
+
+def make_update_template(project: Path, *variables: str) -> subprocess.CompletedProcess[str]:
+    return run("make", f"UV={uv_binary()}", "update-template", *variables, cwd=project, check=False)
+
+
+def test_documented_variables_command_turns_a_feature_off(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """The README's `make update-template VARIABLES='...'`, run as written by a shell."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    readme = (project / "README.md").read_text()
+    documented = re.findall(r"`(make update-template VARIABLES='[^'`]*')`", readme)
+    assert documented == ["make update-template VARIABLES='{\"with_metrics\": false}'"]
+    template_repo.improve()
+
+    result = run("bash", "-c", f"{documented[0]} UV={uv_binary()}", cwd=project, check=False)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_clean_merge(project)
+    assert not (package_dir(project) / "server" / "metrics.py").exists()
+    assert not (project / "tests" / "server" / "test_metrics.py").exists()
+    assert "prometheus" not in (project / "pyproject.toml").read_text()
+    assert (project / "UPGRADING.md").is_file(), "template changes come along"
+    state = json.loads((project / ".cruft.json").read_text())
+    assert state["context"]["cookiecutter"]["with_metrics"] is False
+
+
+def test_make_update_template_rejects_variables_that_are_not_a_json_object(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    result = make_update_template(project, "VARIABLES=with_metrics=false")
+    assert result.returncode != 0
+    assert "VARIABLES must be a JSON object" in result.stderr
+
+
+def test_make_update_template_fails_on_a_conflict_and_names_the_file(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    context = package_dir(project) / "context.py"
+    # The user appends where template v2 appends something else: a real 3-way conflict.
+    context.write_text(context.read_text() + "\n# Our own request context notes.\n")
+    commit_all(project, "user edit at the end of context.py")
+    template_repo.improve()
+
+    result = make_update_template(project)
+
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "src/my_service/context.py" in result.stderr
+    assert "the update left conflicts" in result.stderr
+
+
+def test_make_update_template_fails_on_a_rejected_hunk_and_names_the_file(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """A `.rej` file (here one committed past the pre-commit guard) fails the update."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    (project / "config.example.yaml.rej").write_text("@@ -1 +1 @@\n-a\n+b\n")
+    commit_all(project, "a leftover rejected hunk")
+    template_repo.improve()
+
+    result = make_update_template(project)
+
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "rejected hunk: config.example.yaml.rej" in result.stderr
+
+
+def test_rej_and_orig_files_are_not_ignored_by_git(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """Update leftovers show in `git status` (and so make the tree dirty), never hidden."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    (project / "pyproject.toml.rej").write_text("@@ -1 +1 @@\n")
+    (project / "README.md.orig").write_text("old\n")
+    status = run("git", "status", "--porcelain", cwd=project).stdout
+    assert "?? pyproject.toml.rej" in status
+    assert "?? README.md.orig" in status
+    dirty = make_update_template(project)
+    assert dirty.returncode != 0
+    assert "working tree is not clean" in dirty.stderr
 
 
 def test_pre_commit_rejects_update_leftovers(template_repo: TemplateRepo, tmp_path: Path) -> None:

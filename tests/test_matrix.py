@@ -45,58 +45,154 @@ def tree(project: Path) -> dict[str, bytes]:
     }
 
 
-def module_files(project: Path, package: str) -> set[str]:
-    """Dotted names of every module and package of the rendered project."""
-    names = set()
-    for path in project.rglob("*.py"):
-        parts = path.relative_to(project).with_suffix("").parts
-        if parts[0] == "src":
-            parts = parts[1:]
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        names.add(".".join(parts))
+def module_name(project: Path, path: Path) -> str:
+    """The dotted name of a project file: `src/` is a source root, `__init__` is its package."""
+    parts = path.relative_to(project).with_suffix("").parts
+    if parts[0] == "src":
+        parts = parts[1:]
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def module_files(project: Path) -> dict[str, Path]:
+    """Every module and package of the rendered project, by dotted name."""
+    return {module_name(project, path): path for path in project.rglob("*.py")}
+
+
+def defined_names(source: Path) -> set[str] | None:
+    """Top-level names a module defines or imports; None when it star-imports (anything goes)."""
+    names: set[str] = set()
+    body = list(ast.parse(source.read_text()).body)
+    while body:
+        node = body.pop()
+        if isinstance(node, ast.If | ast.Try):  # `if TYPE_CHECKING:`, `try: import ...`
+            body += node.body + node.orelse + getattr(node, "finalbody", [])
+            body += [s for h in getattr(node, "handlers", []) for s in h.body]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif type(node).__name__ == "TypeAlias":  # `type X = ...` (Python 3.12+)
+            names.add(node.name.id)  # type: ignore[attr-defined]
     return names
 
 
+def imports_of(project: Path, path: Path) -> list[tuple[str, list[str]]]:
+    """(module, imported names) for each import in `path`, relative ones made absolute."""
+    package = module_name(project, path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: list[tuple[str, list[str]]] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            else:
+                module = node.module or ""
+            found.append((module, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+    return found
+
+
 def unresolved_imports(project: Path, package: str) -> list[str]:
-    """Imports of the project's own modules that point at nothing (a trimmed module)."""
-    modules = module_files(project, package)
+    """Imports of the project's own modules or names that point at nothing (a trimmed module).
+
+    `from M import x` resolves when M is a module or package and x is a submodule of M or a
+    name M defines at top level (for a package: in its `__init__.py`).
+    """
+    modules = module_files(project)
     problems = []
     for path in project.rglob("*.py"):
-        parts = list(path.relative_to(project).with_suffix("").parts)
-        if parts[0] == "src":
-            parts = parts[1:]
-        current_package = parts[:-1]
-        for node in ast.walk(ast.parse(path.read_text())):
-            targets: list[str] = []
-            if isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = current_package[: len(current_package) - node.level + 1]
-                    module = ".".join([*base, *(node.module.split(".") if node.module else [])])
-                else:
-                    module = node.module or ""
-                if module.split(".")[0] not in (package, "tests"):
+        where = path.relative_to(project)
+        for module, names in imports_of(project, path):
+            if module.split(".")[0] not in (package, "tests"):
+                continue
+            if module not in modules:
+                problems.append(f"{where}: {module}")
+                continue
+            defined = defined_names(modules[module])
+            for name in names:
+                if f"{module}.{name}" in modules or defined is None or name in defined:
                     continue
-                targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
-                if not any(t in modules for t in targets):
-                    problems.append(f"{path.relative_to(project)}: {module}")
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name.split(".")[0] == package and alias.name not in modules:
-                        problems.append(f"{path.relative_to(project)}: {alias.name}")
+                problems.append(f"{where}: {module}.{name}")
     return problems
+
+
+# Modules nothing imports on purpose: run by pytest, python -m, the console script or make.
+def is_entry_point(name: str, package: str) -> bool:
+    leaf = name.rsplit(".", 1)[-1]
+    return (
+        leaf.startswith("test_")
+        or leaf in ("conftest", "__main__")
+        or name.startswith("scripts.")
+        or name in (package, "tests", f"{package}.cli")
+        or "." not in name  # a package's __init__ at the top level
+    )
+
+
+def orphan_modules(project: Path, package: str) -> list[str]:
+    """Project modules that no other module imports and that are no entry point.
+
+    A helper left behind when every feature that used it was trimmed (e.g. tests/ports.py).
+    A package counts as used when any module inside it is.
+    """
+    modules = module_files(project)
+    used: set[str] = set()
+    for path in modules.values():
+        for module, names in imports_of(project, path):
+            used.add(module)
+            used |= {f"{module}.{name}" for name in names}
+    used |= {".".join(name.split(".")[:i]) for name in used for i in range(1, name.count(".") + 1)}
+    packages = {name.rpartition(".")[0] for name in modules}
+    return sorted(
+        name
+        for name in modules
+        if name not in used and name not in packages and not is_entry_point(name, package)
+    )
+
+
+# Dev dependencies that no module imports: tools run by make/pre-commit and pytest plugins
+# loaded by pytest's configuration. Anything else in the dev group must be imported somewhere.
+DEV_TOOLS = {"mypy", "pytest", "pytest-asyncio", "ruff"}
+# Stub packages are used when the module they type is imported.
+STUBS = {"types-aioboto3": "aioboto3", "types-aiofiles": "aiofiles", "types-pyyaml": "yaml"}
+
+
+def requirement_name(requirement: str) -> str:
+    return re.split(r"[\[;<>=!~ ]", requirement, maxsplit=1)[0].strip().lower()
 
 
 def unused_dependencies(project: Path) -> list[str]:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     sources = "\n".join(p.read_text() for p in project.rglob("*.py"))
+
+    def imported(module: str) -> bool:
+        forms = (f"import {module}", f"from {module}", f'"{module}"')  # or package data
+        return any(form in sources for form in forms)
+
     unused = []
     for requirement in pyproject["project"]["dependencies"]:
-        name = requirement.split(";")[0].split("[")[0].split(">")[0].split("=")[0].strip().lower()
+        name = requirement_name(requirement)
         module = IMPORT_NAMES.get(name, name.replace("-", "_"))
-        used = (f"import {module}", f"from {module}", f'"{module}"')  # imports, or package data
-        if module is not None and not any(form in sources for form in used):
+        if module is not None and not imported(module):
             unused.append(name)
+    for requirement in pyproject.get("dependency-groups", {}).get("dev", []):
+        name = requirement_name(requirement)
+        if name in DEV_TOOLS:
+            continue
+        module = STUBS.get(name) or IMPORT_NAMES.get(name, name.replace("-", "_"))
+        if module is not None and not imported(module):
+            unused.append(f"dev: {name}")
     return unused
 
 
@@ -140,6 +236,7 @@ def test_combination_renders_clean(render: Render, tmp_path: Path, answers: Answ
     assert not empty_dirs, empty_dirs
 
     assert unresolved_imports(project, "my_service") == []
+    assert orphan_modules(project, "my_service") == []
     assert unused_dependencies(project) == []
 
     check = ruff("check", cwd=project)
@@ -159,3 +256,76 @@ def test_combination_passes_full_checks(render: Render, answers: Answers) -> Non
     result = run_make(project, "lint", "test")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     assert "Success: no issues found" in result.stdout, "mypy --strict ran"
+
+
+def fake_project(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+GONE = {
+    "src/my_service/__init__.py": "",
+    "src/my_service/server/__init__.py": "from .app import create_app\n",
+    "src/my_service/server/app.py": "def create_app(): ...\n",
+    "src/my_service/cli.py": "from .server import create_app\nfrom .server.app import create_app\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("from . import metrics\n", "my_service.server.metrics"),
+        ("from .. import api\n", "my_service.api"),
+        ("from my_service.server import gone\n", "my_service.server.gone"),
+        ("from .app import missing\n", "my_service.server.app.missing"),
+        ("import my_service.gone\n", "my_service.gone"),
+    ],
+)
+def test_unresolved_imports_names_a_trimmed_module_or_name(
+    tmp_path: Path, source: str, problem: str
+) -> None:
+    project = fake_project(tmp_path, {**GONE, "src/my_service/server/health.py": source})
+    assert unresolved_imports(project, "my_service") == [
+        f"src/my_service/server/health.py: {problem}"
+    ]
+
+
+def test_unresolved_imports_accepts_modules_and_names_of_the_parent_package(
+    tmp_path: Path,
+) -> None:
+    project = fake_project(tmp_path, GONE)
+    assert unresolved_imports(project, "my_service") == []
+
+
+def test_orphan_modules_finds_a_test_helper_nothing_imports(tmp_path: Path) -> None:
+    project = fake_project(
+        tmp_path,
+        {
+            **GONE,
+            "tests/__init__.py": "",
+            "tests/conftest.py": "",
+            "tests/ports.py": "def unused_port() -> int: ...\n",
+            "tests/server/__init__.py": "",
+            "tests/server/test_app.py": "from ..conftest import *\n",
+            "scripts/update_template.py": "",
+        },
+    )
+    assert orphan_modules(project, "my_service") == ["tests.ports"]
+    (project / "tests/server/test_app.py").write_text("from ..ports import unused_port\n")
+    assert orphan_modules(project, "my_service") == []
+
+
+def test_unused_dependencies_covers_the_dev_group(tmp_path: Path) -> None:
+    pyproject = """[project]
+dependencies = ["pyyaml>=6"]
+
+[dependency-groups]
+dev = ["httpx>=0.28", "moto[server]>=5.1", "mypy>=1.17", "pytest-asyncio>=1.1",
+       "types-aiofiles>=24.1", "types-pyyaml>=6.0"]
+"""
+    project = fake_project(
+        tmp_path, {"pyproject.toml": pyproject, "src/m/__init__.py": "import yaml\nimport httpx\n"}
+    )
+    assert unused_dependencies(project) == ["dev: moto", "dev: types-aiofiles"]

@@ -1,5 +1,6 @@
 """The post-gen hook: one manifest drives trimming; planning is pure, deletion is exact."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,65 @@ def template_path(pattern: str) -> Path:
 )
 def test_every_manifest_path_exists_in_the_template(pattern: str) -> None:
     assert template_path(pattern).exists(), f"stale manifest path: {pattern}"
+
+
+def template_files() -> set[str]:
+    """Every file of the project template, relative to it, with `{package}` for the package."""
+    return {
+        str(p.relative_to(PROJECT_TEMPLATE)).replace("{{cookiecutter.package_name}}", "{package}")
+        for p in PROJECT_TEMPLATE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def covered_by(name: str, patterns: tuple[str, ...]) -> list[str]:
+    return [p for p in patterns if name == p or name.startswith(p + "/")]
+
+
+@pytest.mark.parametrize("pattern", post_gen.CORE, ids=str)
+def test_every_core_path_exists_in_the_template(pattern: str) -> None:
+    assert template_path(pattern).exists(), f"stale core path: {pattern}"
+
+
+def test_every_template_file_is_core_or_claimed_by_a_feature() -> None:
+    """No file ships by omission: each is declared core or trimmed with some feature."""
+    claimed = tuple(p for feature in post_gen.MANIFEST for p in feature.paths)
+    unclaimed = sorted(
+        name
+        for name in template_files()
+        if not covered_by(name, post_gen.CORE) and not covered_by(name, claimed)
+    )
+    assert unclaimed == [], "add these to CORE or to a feature in hooks/post_gen_project.py"
+    both = sorted(
+        name
+        for name in template_files()
+        if covered_by(name, post_gen.CORE) and covered_by(name, claimed)
+    )
+    assert both == [], "a file is either core or claimed, not both"
+
+
+def test_an_unclaimed_file_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above fails when a file is neither core nor claimed."""
+    monkeypatch.setattr(post_gen, "CORE", tuple(p for p in post_gen.CORE if p != "LICENSE"))
+    with pytest.raises(AssertionError, match="LICENSE"):
+        test_every_template_file_is_core_or_claimed_by_a_feature()
+
+
+@pytest.mark.parametrize(
+    ("off", "kept"),
+    [
+        ((), True),
+        (("with_server", "with_s3", "with_http_client"), False),
+        (("with_server", "with_s3"), True),
+        (("with_server", "with_http_client"), True),
+        (("with_s3", "with_http_client"), True),
+    ],
+)
+def test_shared_test_ports_stay_while_any_feature_using_them_is_on(
+    off: tuple[str, ...], kept: bool
+) -> None:
+    plan = post_gen.make_plan({**ALL_ON, **dict.fromkeys(off, False)})
+    assert ("tests/ports.py" not in plan.remove) is kept
 
 
 def test_every_feature_is_a_prompt_or_derived_from_prompts() -> None:
@@ -304,3 +364,147 @@ def test_rendered_project_without_files_and_s3_has_no_storage(render: Render) ->
     )
     for word in ("my_service.storage", "from ..storage", "from ..api", "/api/v1/objects"):
         assert word not in text, word
+
+
+SHA = "1234567890abcdef1234567890abcdef12345678"
+OTHER_SHA = "abcdefabcdefabcdefabcdefabcdefabcdefabcd"
+
+
+def git_dir(repo: Path, head: str, refs: dict[str, str] | None = None, packed: str = "") -> Path:
+    """A checkout's `.git` directory written by hand: HEAD, loose refs, packed-refs."""
+    git = repo / ".git"
+    git.mkdir(parents=True)
+    (git / "HEAD").write_text(head + "\n")
+    for name, sha in (refs or {}).items():
+        (git / name).parent.mkdir(parents=True, exist_ok=True)
+        (git / name).write_text(sha + "\n")
+    if packed:
+        (git / "packed-refs").write_text(packed)
+    return git
+
+
+def test_head_commit_reads_a_detached_head(tmp_path: Path) -> None:
+    git_dir(tmp_path, SHA)
+    assert post_gen.head_commit(tmp_path) == SHA
+
+
+def test_head_commit_follows_a_loose_branch_ref(tmp_path: Path) -> None:
+    git_dir(tmp_path, "ref: refs/heads/main", {"refs/heads/main": SHA})
+    assert post_gen.head_commit(tmp_path) == SHA
+
+
+def test_head_commit_reads_packed_refs(tmp_path: Path) -> None:
+    packed = f"# pack-refs with: peeled fully-peeled sorted\n{OTHER_SHA} refs/heads/dev\n"
+    packed += f"{SHA} refs/heads/main\n^{OTHER_SHA}\n"
+    git_dir(tmp_path, "ref: refs/heads/main", packed=packed)
+    assert post_gen.head_commit(tmp_path) == SHA
+
+
+def test_head_commit_follows_a_worktree_git_file(tmp_path: Path) -> None:
+    """A worktree's `.git` is a file naming its gitdir; branch refs live in the common dir."""
+    common = git_dir(tmp_path / "main", "ref: refs/heads/main", {"refs/heads/feature": SHA})
+    worktree_git = common / "worktrees" / "wt"
+    worktree_git.mkdir(parents=True)
+    (worktree_git / "HEAD").write_text("ref: refs/heads/feature\n")
+    (worktree_git / "commondir").write_text("../..\n")
+    checkout = tmp_path / "wt"
+    checkout.mkdir()
+    (checkout / ".git").write_text(f"gitdir: {worktree_git}\n")
+    assert post_gen.head_commit(checkout) == SHA
+
+
+def test_head_commit_is_none_without_git_or_the_ref(tmp_path: Path) -> None:
+    assert post_gen.head_commit(tmp_path) is None
+    git_dir(tmp_path, "ref: refs/heads/gone")
+    assert post_gen.head_commit(tmp_path) is None
+
+
+def plain_cookiecutter_answers(template: str, repo_dir: Path | str) -> dict[str, object]:
+    """What plain cookiecutter passes the hook: `_template`, `_repo_dir`, no `_commit`."""
+    return {
+        **ALL_ON,
+        "__prompts__": {"project_name": "Project name"},
+        "_template": template,
+        "_repo_dir": str(repo_dir),
+        "_output_dir": "/tmp/out",
+        "_checkout": None,
+    }
+
+
+def test_cruft_state_of_a_local_checkout_links_to_its_absolute_path(tmp_path: Path) -> None:
+    git_dir(tmp_path, SHA)
+    state = post_gen.cruft_state(plain_cookiecutter_answers(str(tmp_path), tmp_path))
+    assert state is not None
+    assert state["template"] == str(tmp_path)
+    assert state["commit"] == SHA
+    context = state["context"]["cookiecutter"]
+    assert context["_commit"] == SHA
+    assert context["_template"] == str(tmp_path)
+    assert "_repo_dir" not in context
+    assert "_output_dir" not in context
+    assert "__prompts__" in context
+
+
+def test_cruft_state_expands_a_gh_abbreviation(tmp_path: Path) -> None:
+    git_dir(tmp_path, SHA)
+    state = post_gen.cruft_state(plain_cookiecutter_answers("gh:ant31/box", tmp_path))
+    assert state is not None
+    assert state["template"] == "https://github.com/ant31/box"
+    assert state["context"]["cookiecutter"]["_template"] == "https://github.com/ant31/box"
+
+
+def test_cruft_state_is_none_under_cruft_without_repo_dir_or_commit(tmp_path: Path) -> None:
+    git_dir(tmp_path / "t", SHA)
+    answers = plain_cookiecutter_answers(str(tmp_path / "t"), tmp_path / "t")
+    assert post_gen.cruft_state({**answers, "_commit": SHA}) is None, "cruft writes its own"
+    without = {k: v for k, v in answers.items() if k != "_repo_dir"}
+    assert post_gen.cruft_state(without) is None
+    assert post_gen.cruft_state(plain_cookiecutter_answers(".", ".")) is None, "relative path"
+    (tmp_path / "zip").mkdir()
+    assert post_gen.cruft_state(plain_cookiecutter_answers("x.zip", tmp_path / "zip")) is None
+
+
+def test_relative_template_path_prints_how_to_link_later(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert post_gen.main(plain_cookiecutter_answers(".", "."), tmp_path) == 0
+    assert not (tmp_path / ".cruft.json").exists()
+    out = capsys.readouterr().out
+    assert out.strip() == post_gen.LINK_NOTE
+    assert "cruft link <template-url>" in out
+
+
+def test_plain_cookiecutter_from_a_checkout_writes_cruft_json_silently(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "template"
+    git_dir(template, SHA)
+    (tmp_path / "project").mkdir()
+    post_gen.main(plain_cookiecutter_answers(str(template), template), tmp_path / "project")
+    assert (tmp_path / "project" / ".cruft.json").is_file()
+    assert capsys.readouterr().out == ""
+
+
+def test_under_cruft_the_hook_writes_no_cruft_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The context cruft really builds (its own function) makes the hook write nothing.
+
+    The template is a git checkout and `_repo_dir` is added, so only `_commit` tells the hook
+    it runs under cruft: without it, the same answers write `.cruft.json` (test above).
+    """
+    from cruft._commands.utils.cookiecutter import generate_cookiecutter_context
+
+    template = tmp_path / "template"
+    shutil.copytree(PROJECT_TEMPLATE.parent / "hooks", template / "hooks")
+    shutil.copy(PROJECT_TEMPLATE.parent / "cookiecutter.json", template / "cookiecutter.json")
+    (template / "{{cookiecutter.project_slug}}").mkdir()
+    git_dir(template, SHA)
+    context = generate_cookiecutter_context(str(template), SHA, template, no_input=True)
+    answers = {**context["cookiecutter"], "_repo_dir": str(template)}
+    assert answers["_commit"] == SHA
+    project = tmp_path / "project"
+    project.mkdir()
+    assert post_gen.main(answers, project) == 0
+    assert list(project.iterdir()) == []
+    assert capsys.readouterr().out == ""

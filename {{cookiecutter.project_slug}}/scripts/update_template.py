@@ -4,13 +4,15 @@ Run it as `make update-template`. Steps:
 1. refuse a dirty working tree (cruft's patch must apply to committed work only);
 2. render the project exactly as the template produced it at the recorded commit and write
    those files into git's object store, so `git apply -3` has the merge base it needs;
-3. run `cruft update`;
+3. run `cruft update` (with `--variables-to-update` when `make update-template VARIABLES=...`
+   sets UPDATE_TEMPLATE_VARIABLES to a JSON object of answers to change);
 4. fail when anything is left unmerged, as a `.rej` file or with conflict markers.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -84,7 +86,21 @@ def leftovers(root: Path) -> list[str]:
     return problems
 
 
+def variables_to_update(text: str) -> list[str]:
+    """cruft arguments for the answers to change, given as a JSON object (or nothing)."""
+    if not text.strip():
+        return []
+    try:
+        answers = json.loads(text)
+    except json.JSONDecodeError:
+        answers = None
+    if not isinstance(answers, dict):
+        fail(f"VARIABLES must be a JSON object of answers to change, got: {text}")
+    return ["--variables-to-update", json.dumps(answers)]
+
+
 def main(argv: list[str]) -> int:
+    variables = variables_to_update(os.environ.get("UPDATE_TEMPLATE_VARIABLES", ""))
     root = Path(git("rev-parse", "--show-toplevel", cwd=Path.cwd()).strip())
     if git("status", "--porcelain", cwd=root).strip():
         fail("the working tree is not clean; commit or stash your changes first")
@@ -93,7 +109,7 @@ def main(argv: list[str]) -> int:
         fail("no .cruft.json: this project is not linked to its template (see `cruft link`)")
     seed_pristine_render(root, json.loads(cruft_file.read_text(encoding="utf-8")))
     update = subprocess.run(
-        ["cruft", "update", "--skip-apply-ask", "--project-dir", str(root), *argv]
+        ["cruft", "update", "--skip-apply-ask", "--project-dir", str(root), *variables, *argv]
     )
     if update.returncode != 0:
         fail("cruft update failed")

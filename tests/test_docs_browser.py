@@ -134,6 +134,9 @@ def service_env(project: Path, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in project_env().items() if not k.startswith(PREFIX)}
     env[f"{PREFIX}CONFIG"] = str(config)
     env[f"{PREFIX}SERVER__AUTH__TOKEN"] = "browser-test-token"
+    # The Deployment's S3 bucket is not here: the objects API keeps its objects locally.
+    env[f"{PREFIX}STORAGE__BACKEND"] = "local"
+    env[f"{PREFIX}STORAGE__ROOT"] = str(tmp_path / "data")
     return env
 
 

@@ -112,7 +112,7 @@ class BaseClient:
         self._session = session
         self._owns_session = session is None
         self._session_loop: asyncio.AbstractEventLoop | None = None
-        self._session_keeper: AsyncGenerator[None, None] | None = None
+        self._session_keeper: AsyncGenerator[None] | None = None
         # What an owned session is built from; from_settings passes the configured section.
         self._session_settings: HttpClientSettings | None = None
 
@@ -488,7 +488,7 @@ class BaseClient:
 
 async def _keep_open(
     session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop
-) -> AsyncGenerator[None, None]:
+) -> AsyncGenerator[None]:
     """Closes an owned session when closed itself: by close(), or by its loop at shutdown.
 
     The loop finalises unfinished async generators as it ends (asyncio.run calls

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import json
-import re
 import sys
 import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+from packaging.utils import canonicalize_name as canonical
 
 
 def runtime_closure(root: str) -> set[str]:

@@ -42,6 +42,7 @@ MANIFEST: tuple[Feature, ...] = (
         answer="with_server",
         paths=(
             "src/{package}/server",
+            "src/{package}/features/server.py",
             "tests/server",
             "docs/guides/add-an-endpoint.md",
         ),
@@ -50,6 +51,7 @@ MANIFEST: tuple[Feature, ...] = (
         answer="with_http_client",
         paths=(
             "src/{package}/clients",
+            "src/{package}/features/http_client.py",
             "tests/clients",
         ),
     ),
@@ -67,6 +69,7 @@ MANIFEST: tuple[Feature, ...] = (
         answer="with_s3",
         paths=(
             "src/{package}/storage/s3.py",
+            "src/{package}/features/s3.py",
             "src/{package}/storage/s3_backend.py",
             "src/{package}/storage/_multipart.py",
             "src/{package}/storage/_translate.py",
@@ -93,6 +96,7 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_http_client",), ("with_files",)),
         paths=(
             "src/{package}/clients/download.py",
+            "src/{package}/features/download.py",
             "tests/clients/test_download.py",
         ),
     ),
@@ -101,6 +105,7 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_server",), ("with_files", "with_s3")),
         paths=(
             "src/{package}/api",
+            "src/{package}/features/objects.py",
             "tests/api",
         ),
     ),
@@ -111,6 +116,7 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_example_api",), ("download_client",)),
         paths=(
             "src/{package}/api/imports.py",
+            "src/{package}/features/object_import.py",
             "tests/api/test_import.py",
         ),
     ),
@@ -119,6 +125,7 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_server",),),
         paths=(
             "src/{package}/server/metrics.py",
+            "src/{package}/features/metrics.py",
             "tests/server/test_metrics.py",
         ),
     ),
@@ -173,10 +180,14 @@ CORE: tuple[str, ...] = (
     "src/{package}/__init__.py",
     "src/{package}/__main__.py",
     "src/{package}/cli.py",
+    "src/{package}/commands.py",
     "src/{package}/config.py",
     "src/{package}/context.py",
+    "src/{package}/features/__init__.py",
     "src/{package}/logging.py",
     "src/{package}/py.typed",
+    "src/{package}/resources.py",
+    "src/{package}/service.py",
     "tests/__init__.py",
     "tests/conftest.py",
     "tests/test_cli.py",

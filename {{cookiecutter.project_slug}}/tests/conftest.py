@@ -16,7 +16,8 @@ import aioboto3
 import pytest
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 
-from {{ cookiecutter.package_name }}.config import ENV_PREFIX, S3Settings
+from {{ cookiecutter.package_name }}.config import ENV_PREFIX
+from {{ cookiecutter.package_name }}.features.s3 import S3Settings
 from {{ cookiecutter.package_name }}.storage import create_session
 {%- else %}"""
 

@@ -8,12 +8,8 @@ from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.cli import app
-from {{ cookiecutter.package_name }}.config import (
-    CONFIG_ENV_VAR,
-    ENV_PREFIX,
-    default_settings,
-    redacted,
-)
+from {{ cookiecutter.package_name }}.config import CONFIG_ENV_VAR, ENV_PREFIX, redacted
+from {{ cookiecutter.package_name }}.service import Settings
 
 runner = CliRunner()
 
@@ -27,7 +23,7 @@ def test_version_prints_the_installed_version() -> None:
 def test_config_defaults_prints_every_default_as_yaml() -> None:
     result = runner.invoke(app, ["config", "--defaults"])
     assert result.exit_code == 0
-    assert yaml.safe_load(result.stdout) == redacted(default_settings())
+    assert yaml.safe_load(result.stdout) == redacted(Settings.defaults())
 
 
 def test_config_shows_file_and_environment_layers(

@@ -9,12 +9,10 @@ from {{ cookiecutter.package_name }}.config import (
     CONFIG_ENV_VAR,
     ENV_PREFIX,
     ConfigError,
-    Settings,
-    default_settings,
-    load_settings,
     redacted,
     to_yaml,
 )
+from {{ cookiecutter.package_name }}.service import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,14 +23,14 @@ def write_yaml(path: Path, data: object) -> Path:
 
 
 def test_defaults_apply_without_file_or_environment() -> None:
-    settings = load_settings()
-    assert settings == default_settings()
+    settings = Settings.load()
+    assert settings == Settings.defaults()
     assert settings.logging.level == "INFO"
 
 
 def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
     config = write_yaml(tmp_path / "c.yaml", {"logging": {"level": "DEBUG"}})
-    settings = load_settings(config)
+    settings = Settings.load(config)
     assert settings.logging.level == "DEBUG"
     assert settings.logging.format == "text", "keys absent from the file keep their defaults"
 
@@ -40,32 +38,32 @@ def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
 def test_environment_overrides_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_yaml(tmp_path / "c.yaml", {"logging": {"level": "DEBUG", "format": "json"}})
     monkeypatch.setenv(f"{ENV_PREFIX}LOGGING__LEVEL", "WARNING")
-    settings = load_settings(config)
+    settings = Settings.load(config)
     assert settings.logging.level == "WARNING"
     assert settings.logging.format == "json"
 
 
 def test_config_env_var_is_not_mistaken_for_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CONFIG_ENV_VAR, "/nonexistent.yaml")
-    assert load_settings() == default_settings()
+    assert Settings.load() == Settings.defaults()
 
 
 def test_unknown_yaml_key_is_rejected_by_name(tmp_path: Path) -> None:
     config = write_yaml(tmp_path / "c.yaml", {"logging": {"levle": "DEBUG"}})
     with pytest.raises(ConfigError, match=r"logging\.levle"):
-        load_settings(config)
+        Settings.load(config)
 
 
 def test_unknown_top_level_key_is_rejected_by_name(tmp_path: Path) -> None:
     config = write_yaml(tmp_path / "c.yaml", {"loging": {}})
     with pytest.raises(ConfigError, match="loging"):
-        load_settings(config)
+        Settings.load(config)
 
 
 def test_unknown_nested_environment_key_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}LOGGING__COLOUR", "blue")
     with pytest.raises(ConfigError, match=r"logging\.colour"):
-        load_settings()
+        Settings.load()
 
 
 def test_unknown_environment_section_is_rejected_by_name(
@@ -74,7 +72,7 @@ def test_unknown_environment_section_is_rejected_by_name(
     # A misplaced section (the token lives under server.auth) must not leave auth off.
     monkeypatch.setenv(f"{ENV_PREFIX}AUTH__TOKEN", "s3cr3t-value")
     with pytest.raises(ConfigError, match=f"{ENV_PREFIX}AUTH__TOKEN") as raised:
-        load_settings()
+        Settings.load()
     assert "s3cr3t-value" not in str(raised.value)
 
 
@@ -85,42 +83,42 @@ def test_orchestrator_variables_with_the_prefix_are_ignored(
     monkeypatch.setenv(f"{ENV_PREFIX}PORT", "tcp://10.0.0.7:80")
     monkeypatch.setenv(f"{ENV_PREFIX}PORT_80_TCP_ADDR", "10.0.0.7")
     monkeypatch.setenv(f"{ENV_PREFIX}SERVICE_HOST", "10.0.0.7")
-    assert load_settings() == default_settings()
+    assert Settings.load() == Settings.defaults()
 
 
 def test_invalid_value_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}LOGGING__LEVEL", "LOUD")
     with pytest.raises(ConfigError, match=r"logging\.level"):
-        load_settings()
+        Settings.load()
 
 
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     missing = tmp_path / "absent.yaml"
     with pytest.raises(ConfigError, match="config file not found"):
-        load_settings(missing)
+        Settings.load(missing)
 
 
 def test_malformed_yaml_is_an_error(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("logging: [unclosed\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"c\.yaml"):
-        load_settings(config)
+        Settings.load(config)
 
 
 def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("", encoding="utf-8")
-    assert load_settings(config) == default_settings()
+    assert Settings.load(config) == Settings.defaults()
 
 
 def test_defaults_ignore_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}LOGGING__LEVEL", "ERROR")
-    assert default_settings().logging.level == "INFO"
-    assert load_settings().logging.level == "ERROR"
+    assert Settings.defaults().logging.level == "INFO"
+    assert Settings.load().logging.level == "ERROR"
 
 
 def test_settings_are_immutable() -> None:
-    settings = default_settings()
+    settings = Settings.defaults()
     with pytest.raises(ValueError, match="frozen"):
         settings.logging = settings.logging  # type: ignore[misc]
 
@@ -128,11 +126,11 @@ def test_settings_are_immutable() -> None:
 def test_example_file_lists_every_default() -> None:
     """config.example.yaml is documentation: it must match the real defaults exactly."""
     example = PROJECT_ROOT / "config.example.yaml"
-    assert yaml.safe_load(example.read_text(encoding="utf-8")) == redacted(default_settings())
+    assert yaml.safe_load(example.read_text(encoding="utf-8")) == redacted(Settings.defaults())
 
 
 def test_example_file_loads_as_a_config_file() -> None:
-    assert load_settings(PROJECT_ROOT / "config.example.yaml") == default_settings()
+    assert Settings.load(PROJECT_ROOT / "config.example.yaml") == Settings.defaults()
 
 
 def test_yaml_dump_round_trips() -> None:
@@ -143,7 +141,7 @@ def test_yaml_dump_round_trips() -> None:
 
 def test_secrets_are_redacted_in_every_dump(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}SERVER__AUTH__TOKEN", "s3cr3t-value")
-    settings = load_settings()
+    settings = Settings.load()
     assert settings.server.auth.token is not None
     assert settings.server.auth.token.get_secret_value() == "s3cr3t-value"
     for dump in (to_yaml(settings), str(redacted(settings)), repr(settings), str(settings)):
@@ -154,18 +152,18 @@ def test_secrets_are_redacted_in_every_dump(monkeypatch: pytest.MonkeyPatch) -> 
 def test_blank_auth_token_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}SERVER__AUTH__TOKEN", " ")
     with pytest.raises(ConfigError, match=r"server\.auth\.token: .*must not be blank"):
-        load_settings()
+        Settings.load()
 
 
 def test_list_settings_come_from_json_in_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}SERVER__CORS__ALLOW_ORIGINS", '["https://app.example"]')
-    assert load_settings().server.cors.allow_origins == ("https://app.example",)
+    assert Settings.load().server.cors.allow_origins == ("https://app.example",)
 
 
 def test_out_of_range_port_is_rejected(tmp_path: Path) -> None:
     config = write_yaml(tmp_path / "c.yaml", {"server": {"port": 70000}})
     with pytest.raises(ConfigError, match=r"server\.port"):
-        load_settings(config)
+        Settings.load(config)
 {%- endif %}

@@ -15,8 +15,11 @@ import pytest
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 {%- endif %}
 
-from {{ cookiecutter.package_name }}.config import {{ "S3Settings, " if cookiecutter.with_s3 }}Settings
+{% if cookiecutter.with_s3 -%}
+from {{ cookiecutter.package_name }}.features.s3 import S3Settings
+{% endif -%}
 from {{ cookiecutter.package_name }}.server import create_app
+from {{ cookiecutter.package_name }}.service import Settings
 
 MIB = 1024 * 1024
 {%- if cookiecutter.with_s3 %}

@@ -9,10 +9,11 @@ import httpx
 import pytest
 {%- if cookiecutter.with_files and cookiecutter.with_s3 %}
 
-from {{ cookiecutter.package_name }}.config import ENV_PREFIX, ConfigError, load_settings
+from {{ cookiecutter.package_name }}.config import ENV_PREFIX, ConfigError
+from {{ cookiecutter.package_name }}.service import Settings
 {%- elif not cookiecutter.with_files %}
 
-from {{ cookiecutter.package_name }}.config import Settings
+from {{ cookiecutter.package_name }}.service import Settings
 {%- endif %}
 
 from .conftest import MIB, Backend, assert_envelope, serve
@@ -217,7 +218,7 @@ def test_backend_s3_needs_s3_on(monkeypatch: pytest.MonkeyPatch) -> None:
     """A clear error when the settings load, not a failure on the first request."""
     monkeypatch.setenv(f"{ENV_PREFIX}STORAGE__BACKEND", "s3")
     with pytest.raises(ConfigError, match=r"storage\.backend is s3 but S3 is off"):
-        load_settings()
+        Settings.load()
 {%- elif not cookiecutter.with_files %}
 
 

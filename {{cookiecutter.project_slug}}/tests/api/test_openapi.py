@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.server import create_app
+from {{ cookiecutter.package_name }}.service import Settings
 from {{ cookiecutter.package_name }}.storage.keys import KEY_PATTERN, MAX_KEY_BYTES
 
 ENVELOPE = "#/components/schemas/ErrorEnvelope"

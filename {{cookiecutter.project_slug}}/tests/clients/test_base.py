@@ -21,8 +21,8 @@ from {{ cookiecutter.package_name }}.clients import (
     RetryPolicy,
     UnsafeURLError,
 )
-from {{ cookiecutter.package_name }}.config import HttpClientSettings
 from {{ cookiecutter.package_name }}.context import request_id_var
+from {{ cookiecutter.package_name }}.features.http_client import HttpClientSettings
 
 from .conftest import FAST_RETRY, Upstream
 

@@ -20,7 +20,8 @@ from {{ cookiecutter.package_name }}.clients.download import (
     SourceNotAllowedError,
     sanitise_filename,
 )
-from {{ cookiecutter.package_name }}.config import ENV_PREFIX, DownloadSettings
+from {{ cookiecutter.package_name }}.config import ENV_PREFIX
+from {{ cookiecutter.package_name }}.features.download import DownloadSettings
 from {{ cookiecutter.package_name }}.files import ChecksumMismatchError
 {%- if cookiecutter.with_s3 %}
 from {{ cookiecutter.package_name }}.storage import ObjectNotFound, S3Client

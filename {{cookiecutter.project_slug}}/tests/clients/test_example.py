@@ -4,7 +4,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.clients import HTTPStatusError
 from {{ cookiecutter.package_name }}.clients.example import NewTodo, Todo, TodoClient
-from {{ cookiecutter.package_name }}.config import HttpClientSettings
+from {{ cookiecutter.package_name }}.features.http_client import HttpClientSettings
 
 from .conftest import FAST_RETRY, Upstream
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from {{ cookiecutter.package_name }}.config import Settings
 from {{ cookiecutter.package_name }}.server import create_app
+from {{ cookiecutter.package_name }}.service import Settings
 
 TOKEN = "test-token-0123456789"
 

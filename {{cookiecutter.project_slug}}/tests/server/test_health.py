@@ -7,8 +7,11 @@ import pytest
 from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }} import DISTRIBUTION, __version__
+{% if cookiecutter.with_http_client -%}
+from {{ cookiecutter.package_name }}.features.http_client import HTTP_SESSION
+{% endif -%}
+from {{ cookiecutter.package_name }}.resources import Resources
 from {{ cookiecutter.package_name }}.server import health
-from {{ cookiecutter.package_name }}.server.resources import Resources
 
 
 async def test_health_is_ok(client: httpx.AsyncClient) -> None:
@@ -74,7 +77,6 @@ async def test_hanging_check_times_out(
 async def test_lifespan_owns_resources_and_marks_shutdown(app: FastAPI) -> None:
     async with app.router.lifespan_context(app):
         resources: Resources = app.state.resources
-        assert resources.settings is app.state.settings
         assert not resources.shutting_down
     assert resources.shutting_down, "after shutdown /ready must report not ready"
 {%- if cookiecutter.with_http_client %}
@@ -82,7 +84,7 @@ async def test_lifespan_owns_resources_and_marks_shutdown(app: FastAPI) -> None:
 
 async def test_lifespan_opens_and_closes_the_shared_http_session(app: FastAPI) -> None:
     async with app.router.lifespan_context(app):
-        session = app.state.resources.http_session
+        session = app.state.resources.get(HTTP_SESSION)
         assert not session.closed
     assert session.closed, "shutdown closes the pooled aiohttp session"
 {%- endif %}

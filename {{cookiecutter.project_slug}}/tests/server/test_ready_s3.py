@@ -4,9 +4,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from {{ cookiecutter.package_name }}.config import S3Settings, Settings
+from {{ cookiecutter.package_name }}.features.s3 import S3_CLIENT, S3Settings
+from {{ cookiecutter.package_name }}.resources import Resources
 from {{ cookiecutter.package_name }}.server import create_app
-from {{ cookiecutter.package_name }}.server.resources import Resources
+from {{ cookiecutter.package_name }}.service import Settings
 from {{ cookiecutter.package_name }}.storage import S3Client
 
 from ..ports import unused_port
@@ -17,7 +18,7 @@ async def test_ready_checks_the_bucket(running: ClientFactory, s3_settings: S3Se
     app = create_app(Settings(s3=s3_settings))
     async with running(app) as client:
         resources: Resources = app.state.resources
-        assert isinstance(resources.s3, S3Client)
+        assert isinstance(resources.get(S3_CLIENT), S3Client)
         response = await client.get("/ready")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "checks": {"s3": "ok"}}
@@ -43,7 +44,7 @@ async def test_ready_is_503_when_s3_is_unusable(
 async def test_s3_stays_closed_when_disabled(app: FastAPI, client: httpx.AsyncClient) -> None:
     """The defaults need no bucket: no client is opened and /ready does not ask S3."""
     resources: Resources = app.state.resources
-    assert resources.s3 is None
+    assert resources.find(S3_CLIENT) is None
     assert "s3" not in resources.readiness_checks
     assert (await client.get("/ready")).status_code == 200
 
@@ -51,7 +52,7 @@ async def test_s3_stays_closed_when_disabled(app: FastAPI, client: httpx.AsyncCl
 async def test_lifespan_closes_the_client(running: ClientFactory, s3_settings: S3Settings) -> None:
     app = create_app(Settings(s3=s3_settings))
     async with running(app):
-        s3 = app.state.resources.s3
+        s3 = app.state.resources.get(S3_CLIENT)
         assert await s3.exists("x") is False
     with pytest.raises(RuntimeError, match="closed"):
         await s3.exists("x")

@@ -10,7 +10,7 @@ from pathlib import Path
 import aioboto3
 import pytest
 
-from {{ cookiecutter.package_name }}.config import S3Settings
+from {{ cookiecutter.package_name }}.features.s3 import S3Settings
 from {{ cookiecutter.package_name }}.storage import {{ "LocalStorage, " if cookiecutter.with_files }}S3Client
 {%- else %}
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 
-from {{ cookiecutter.package_name }}.config import S3Settings
+from {{ cookiecutter.package_name }}.features.s3 import S3Settings
 from {{ cookiecutter.package_name }}.storage import S3Client, StorageError
 from {{ cookiecutter.package_name }}.storage import s3 as s3_module
 

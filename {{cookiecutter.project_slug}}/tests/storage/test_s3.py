@@ -13,7 +13,7 @@ import pytest
 from botocore.loaders import create_loader
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 
-from {{ cookiecutter.package_name }}.config import S3Settings
+from {{ cookiecutter.package_name }}.features.s3 import S3Settings
 from {{ cookiecutter.package_name }}.storage import (
     ObjectNotFound,
     S3Client,

@@ -3,14 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.config import (
-    ENV_PREFIX,
-    S3Settings,
-    Settings,
-    load_settings,
-    redacted,
-    to_yaml,
-)
+from {{ cookiecutter.package_name }}.config import ENV_PREFIX, redacted, to_yaml
+from {{ cookiecutter.package_name }}.features.s3 import S3Settings
+from {{ cookiecutter.package_name }}.service import Settings
 
 
 def test_s3_is_off_by_default_so_the_service_needs_no_cloud_account() -> None:
@@ -45,7 +40,7 @@ def test_s3_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv(f"{ENV_PREFIX}S3__ENABLED", "true")
     monkeypatch.setenv(f"{ENV_PREFIX}S3__BUCKET", "media")
     monkeypatch.setenv(f"{ENV_PREFIX}S3__ENDPOINT_URL", "http://127.0.0.1:9000")
-    s3 = load_settings().s3
+    s3 = Settings.load().s3
     assert (s3.enabled, s3.bucket, s3.endpoint_url) == (True, "media", "http://127.0.0.1:9000")
 
 

@@ -1,14 +1,15 @@
-"""The /api/v1/objects example: objects streamed into and out of storage{{ ", or imported from a URL" if cookiecutter.with_http_client and cookiecutter.with_files }}.
+"""The /api/v1/objects example: objects streamed into and out of storage.
 
-`install_api(app)` adds the routes and the handlers that answer storage errors{{ " and download errors" if cookiecutter.with_http_client and cookiecutter.with_files }}
-in the error envelope; `upload_limit(settings)` is the body limit its uploads need.
+`install_api(app)` adds the routes and the handlers that answer storage errors in the error
+envelope; `upload_limit(section)` is the body limit its uploads need. The import route
+(`imports.py`) is a feature of its own, present when the download client is.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import {{ "imports, " if cookiecutter.with_http_client and cookiecutter.with_files }}objects
+from . import objects
 from .errors import install_error_handlers
 from .objects import PREFIX, upload_limit
 
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
 
 def install_api(app: FastAPI) -> None:
     install_error_handlers(app)
-{%- if cookiecutter.with_http_client and cookiecutter.with_files %}
-    imports.install_error_handlers(app)
-    app.include_router(imports.router)
-{%- endif %}
     app.include_router(objects.router)
 
 

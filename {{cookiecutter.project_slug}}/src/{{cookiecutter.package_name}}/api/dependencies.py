@@ -7,18 +7,35 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.exceptions import HTTPException
 
-from ..server.resources import Resources, get_resources
+from ..features.objects import STORAGE, STORAGE_SETTINGS, StorageSettings
+from ..resources import Resources
+from ..server.lifespan import get_resources
 from ..storage import Storage
 
 
 def get_storage(resources: Annotated[Resources, Depends(get_resources)]) -> Storage:
     """The backend the lifespan opened (`storage.backend`); 503 while there is none."""
-    if resources.storage is None:
+    storage = resources.find(STORAGE)
+    if storage is None:
         raise HTTPException(503, "Object storage is off: turn S3 on (s3.enabled, s3.bucket)")
-    return resources.storage
+    return storage
+
+
+def get_storage_settings(
+    resources: Annotated[Resources, Depends(get_resources)],
+) -> StorageSettings:
+    """The `storage` section (limits) of the running service."""
+    return resources.get(STORAGE_SETTINGS)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+StorageSettingsDep = Annotated[StorageSettings, Depends(get_storage_settings)]
 
-__all__ = ["ResourcesDep", "StorageDep", "get_storage"]
+__all__ = [
+    "ResourcesDep",
+    "StorageDep",
+    "StorageSettingsDep",
+    "get_storage",
+    "get_storage_settings",
+]

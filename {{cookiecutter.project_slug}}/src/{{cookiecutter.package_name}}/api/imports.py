@@ -18,11 +18,12 @@ from yarl import URL
 
 from ..clients.download import DownloadTooLargeError, SourceNotAllowedError
 from ..clients.errors import ClientError, ClientTimeoutError, HTTPStatusError
+from ..features.download import DOWNLOADS
 from ..files import ChecksumMismatchError, UnsafePathError
 from ..server.errors import error_response
 from ..storage import DEFAULT_CONTENT_TYPE, check_key
 from ..storage.keys import KEY_PATTERN, MAX_KEY_BYTES
-from .dependencies import ResourcesDep, StorageDep
+from .dependencies import ResourcesDep, StorageDep, StorageSettingsDep
 from .errors import error_responses
 from .models import StoredObject
 from .objects import PREFIX
@@ -78,11 +79,12 @@ async def import_object(
     response: Response,
     storage: StorageDep,
     resources: ResourcesDep,
+    limits: StorageSettingsDep,
 ) -> StoredObject:
     """Download `url` into storage under `key`; the object appears only once it is complete."""
     if body.key is not None:
         check_key(body.key)  # its byte limits, before anything is fetched
-    async with resources.downloads.open(body.url) as download:
+    async with resources.get(DOWNLOADS).open(body.url) as download:
         chunks = download.chunks
         if body.sha256 is not None:
             chunks = _verified(chunks, body.sha256)
@@ -90,7 +92,7 @@ async def import_object(
             body.key or download.filename,
             chunks,
             content_type=download.content_type or DEFAULT_CONTENT_TYPE,
-            max_bytes=resources.settings.storage.max_object_bytes,
+            max_bytes=limits.max_object_bytes,
         )
     response.headers["location"] = str(request.url_for("get_object", key=quote(info.key)))
     return StoredObject.of(info)

@@ -16,13 +16,13 @@ from starlette.responses import Response
 from ..server.middleware import BodyLimit
 from ..storage import DEFAULT_CONTENT_TYPE, MAX_PAGE_SIZE
 from ..storage.keys import CURSOR_PATTERN, KEY_PATTERN, MAX_CURSOR_CHARS, MAX_KEY_BYTES
-from .dependencies import ResourcesDep, StorageDep
+from .dependencies import StorageDep, StorageSettingsDep
 from .errors import error_responses
 from .models import ObjectListing, StoredObject
 from .responses import ObjectResponse, object_headers
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..features.objects import StorageSettings
 
 PREFIX = "/api/v1/objects"
 # type "/" subtype, then optional parameters; printable ASCII only.
@@ -50,9 +50,9 @@ _OBJECT_BODY: dict[int | str, dict[str, Any]] = {
 }
 
 
-def upload_limit(settings: Settings) -> BodyLimit:
+def upload_limit(section: StorageSettings) -> BodyLimit:
     """Uploads may be as large as storage allows, not just `server.max_body_bytes`."""
-    return BodyLimit(prefix=f"{PREFIX}/", max_bytes=settings.storage.max_object_bytes)
+    return BodyLimit(prefix=f"{PREFIX}/", max_bytes=section.max_object_bytes)
 
 
 @router.get("", responses=error_responses(422, 503))
@@ -84,7 +84,7 @@ async def put_object(
     key: Key,
     request: Request,
     storage: StorageDep,
-    resources: ResourcesDep,
+    limits: StorageSettingsDep,
     content_type: Annotated[
         str | None, Header(max_length=255, pattern=CONTENT_TYPE_PATTERN)
     ] = None,
@@ -94,7 +94,7 @@ async def put_object(
         key,
         request.stream(),
         content_type=content_type or DEFAULT_CONTENT_TYPE,
-        max_bytes=resources.settings.storage.max_object_bytes,
+        max_bytes=limits.max_object_bytes,
     )
     return StoredObject.of(info)
 

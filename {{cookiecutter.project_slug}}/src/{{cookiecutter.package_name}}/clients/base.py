@@ -36,8 +36,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import TypeAdapter
 from yarl import URL
 
-from ..config import HttpClientSettings
 from ..context import request_id_var
+from ..features.http_client import HttpClientSettings
 from .errors import (
     BODY_EXCERPT_BYTES,
     ClientConnectionError,

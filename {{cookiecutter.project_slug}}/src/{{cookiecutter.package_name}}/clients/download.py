@@ -36,7 +36,7 @@ from .retry import RetryPolicy, parse_retry_after
 from .urls import redact_url
 
 if TYPE_CHECKING:
-    from ..config import DownloadSettings
+    from ..features.download import DownloadSettings
     from ..files import WrittenFile
 {%- if cookiecutter.with_s3 %}
     from ..storage.s3 import S3Client

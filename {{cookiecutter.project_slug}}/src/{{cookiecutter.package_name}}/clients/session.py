@@ -9,7 +9,7 @@ import aiohttp
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from ..config import HttpClientSettings
+    from ..features.http_client import HttpClientSettings
 
 
 def timeout_from(settings: HttpClientSettings) -> aiohttp.ClientTimeout:

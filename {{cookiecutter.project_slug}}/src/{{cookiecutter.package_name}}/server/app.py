@@ -1,4 +1,4 @@
-"""The application factory."""
+"""The application factory: the server's own parts, then what each web feature adds."""
 
 from __future__ import annotations
 
@@ -8,26 +8,17 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-{%- set example_api = cookiecutter.with_example_api and (cookiecutter.with_files or cookiecutter.with_s3) %}
-{%- if example_api %}
-
-# The api module itself, not names from it: api imports server modules, so when an import
-# starts there, its names do not exist yet while this module loads.
-from .. import DISTRIBUTION, __version__, api
-{%- else %}
 
 from .. import DISTRIBUTION, __version__
-{%- endif %}
+from ..features import features_of
+from ..features.server import WebFeature
 from . import health
 from .docs import install_docs
 from .errors import install_error_handlers
-from .lifespan import lifespan
-{%- if cookiecutter.with_metrics %}
-from .metrics import Metrics, MetricsMiddleware
-from .metrics import router as metrics_router
-{%- endif %}
+from .lifespan import lifespan_for
 from .middleware import (
     BearerAuthMiddleware,
+    BodyLimit,
     BodySizeLimitMiddleware,
     ProcessTimeMiddleware,
     RequestIdMiddleware,
@@ -35,15 +26,18 @@ from .middleware import (
 )
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from collections.abc import Sequence
+
+    from ..features.server import ServerFeature
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app from `settings`; nothing is read from the environment here."""
+def create_app(settings: ServerFeature) -> FastAPI:
+    """Build the app from `settings`; nothing is read from the environment here.
+
+    `settings` is the service's `Settings`, which is every feature it lists: the web
+    features among them add their routes, middlewares and body limits.
+    """
     server = settings.server
-{%- if cookiecutter.with_metrics %}
-    metrics = Metrics()
-{%- endif %}
     app = FastAPI(
         title=DISTRIBUTION,
         version=__version__,
@@ -51,27 +45,30 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if server.docs else None,
-        lifespan=lifespan,
-        middleware=build_middleware(settings{{ ", metrics" if cookiecutter.with_metrics }}),
+        lifespan=lifespan_for(settings),
     )
-    app.state.settings = settings
-{%- if cookiecutter.with_metrics %}
-    app.state.metrics = metrics
-{%- endif %}
     install_error_handlers(app)
     app.include_router(health.router)
     if server.docs:
         install_docs(app)
-{%- if example_api %}
-    api.install_api(app)
-{%- endif %}
-{%- if cookiecutter.with_metrics %}
-    app.include_router(metrics_router)
-{%- endif %}
+    observers: list[Middleware] = []
+    body_limits: list[BodyLimit] = []
+    for feature in features_of(type(settings)):
+        if issubclass(feature, WebFeature):
+            web = feature.of(settings)
+            feature.install(web, app)
+            observers.extend(feature.middleware(web, app))
+            body_limits.extend(feature.body_limits(web))
+    app.user_middleware = build_middleware(settings, observers=observers, body_limits=body_limits)
     return app
 
 
-def build_middleware(settings: Settings{{ ", metrics: Metrics" if cookiecutter.with_metrics }}) -> list[Middleware]:
+def build_middleware(
+    settings: ServerFeature,
+    *,
+    observers: Sequence[Middleware] = (),
+    body_limits: Sequence[BodyLimit] = (),
+) -> list[Middleware]:
     """The middleware stack, outermost first; each position is there for a reason."""
     server = settings.server
     stack = [
@@ -80,10 +77,8 @@ def build_middleware(settings: Settings{{ ", metrics: Metrics" if cookiecutter.w
         # Outside everything that can answer, so every response (a 500 too) has X-Request-ID.
         Middleware(RequestIdMiddleware),
         Middleware(ProcessTimeMiddleware),
-{%- if cookiecutter.with_metrics %}
-        # Counts every response, including 401, 413 and 500.
-        Middleware(MetricsMiddleware, metrics=metrics),
-{%- endif %}
+        # Observers (metrics) see every response, including 401, 413 and 500.
+        *observers,
     ]
     if server.cors.allow_origins:
         # Outside the error and auth layers: preflights are answered without a token and
@@ -110,14 +105,12 @@ def build_middleware(settings: Settings{{ ", metrics: Metrics" if cookiecutter.w
                 public_paths=server.auth.public_paths,
             )
         )
+    # Routes that stream large bodies (object uploads) bring their own limits.
     stack.append(
         Middleware(
             BodySizeLimitMiddleware,
             max_body_bytes=server.max_body_bytes,
-{%- if example_api %}
-            # Object uploads stream into storage: their limit is storage.max_object_bytes.
-            overrides=[api.upload_limit(settings)],
-{%- endif %}
+            overrides=list(body_limits),
         )
     )
     return stack

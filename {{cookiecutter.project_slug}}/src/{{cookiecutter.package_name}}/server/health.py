@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from .. import DISTRIBUTION, __version__
+from ..resources import ReadinessCheck, Resources
 from .errors import ErrorEnvelope, error_response
-from .resources import ReadinessCheck, Resources, get_resources
+from .lifespan import get_resources
 
 logger = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client as BotoS3Client
     from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
 
-    from ..config import S3Settings
+    from ..features.s3 import S3Settings
     from .streams import ByteSource
 
 # Chunk size for reading sources and files; downloads yield at most this much at a time.

@@ -1,0 +1,71 @@
+"""The composition root: the one module that knows every feature of this service.
+
+`Settings` lists the features; everything else follows from that list. Each feature's
+fields become sections of the settings, `open_resources` lets each open what it needs,
+`server.create_app` lets each web feature add its routes, and the CLI lets each add its
+commands. To add a feature, write its module under `features/` and list its class here
+(see docs/guides/add-a-feature.md).
+"""
+
+from __future__ import annotations
+{#- The parts the post-gen hook's MANIFEST derives from the answers, spelled once here. #}
+{%- set example_api = cookiecutter.with_example_api and cookiecutter.with_server and (cookiecutter.with_files or cookiecutter.with_s3) %}
+{%- set download = cookiecutter.with_http_client and cookiecutter.with_files %}
+{%- set metrics = cookiecutter.with_server and cookiecutter.with_metrics %}
+
+from .config import ServiceSettings
+from .features import features_of
+{%- if download %}
+from .features.download import DownloadFeature
+{%- endif %}
+{%- if cookiecutter.with_http_client %}
+from .features.http_client import HttpClientFeature
+{%- endif %}
+{%- if metrics %}
+from .features.metrics import MetricsFeature
+{%- endif %}
+{%- if example_api and download %}
+from .features.object_import import ObjectImportFeature
+{%- endif %}
+{%- if example_api %}
+from .features.objects import ObjectsApiFeature
+{%- endif %}
+{%- if cookiecutter.with_s3 %}
+from .features.s3 import S3Feature
+{%- endif %}
+{%- if cookiecutter.with_server %}
+from .features.server import ServerFeature
+{%- endif %}
+
+
+class Settings(
+    # Most specific first, like mixins: each feature before the features it uses.
+{%- if example_api and download %}
+    ObjectImportFeature,
+{%- endif %}
+{%- if example_api %}
+    ObjectsApiFeature,
+{%- endif %}
+{%- if metrics %}
+    MetricsFeature,
+{%- endif %}
+{%- if download %}
+    DownloadFeature,
+{%- endif %}
+{%- if cookiecutter.with_s3 %}
+    S3Feature,
+{%- endif %}
+{%- if cookiecutter.with_http_client %}
+    HttpClientFeature,
+{%- endif %}
+{%- if cookiecutter.with_server %}
+    ServerFeature,
+{%- endif %}
+    ServiceSettings,
+):
+    """This service's settings: `logging`, then one section per feature."""
+
+
+FEATURES = features_of(Settings)
+
+__all__ = ["FEATURES", "Settings"]

@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, model_validator
-{%- else %}
+{%- elif cookiecutter.with_files %}
 from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+{%- else %}
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 {%- endif %}
@@ -55,7 +59,6 @@ class StorageSettings(Section):
 
     # Objects live in the bucket configured under `s3`; while s3.enabled is false the API
     # answers 503.
-    backend: Literal["s3"] = "s3"
 {%- endif %}
 {%- if cookiecutter.with_files %}
     # The local backend's directory (relative to the working directory); created at startup.

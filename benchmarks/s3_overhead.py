@@ -94,7 +94,7 @@ class Clients:
     async def open(self) -> None:
         from aiobotocore.config import AioConfig
 
-        self.session = await asyncio.to_thread(self.storage.create_session)
+        self.session = await asyncio.to_thread(self.storage.create_boto_session)
         self.s3 = await self.storage.S3Client(self.settings, session=self.session).__aenter__()
         self.raw_context = self.session.client("s3", **self.client_arguments(AioConfig))
         self.raw = await self.raw_context.__aenter__()

@@ -33,7 +33,7 @@ async def measure(package: str, endpoint: str) -> dict[str, float]:
         access_key_id="bench",
         secret_access_key="bench",
     )
-    session = await asyncio.to_thread(storage.create_session)
+    session = await asyncio.to_thread(storage.create_boto_session)
     async with session.client(
         "s3",
         endpoint_url=endpoint,
@@ -58,7 +58,7 @@ async def measure(package: str, endpoint: str) -> dict[str, float]:
         received = hashlib.sha256()
         size = 0
         before = memory.reset()
-        async for chunk in s3.get_stream(KEY):
+        async for chunk in s3.iter_object(KEY):
             received.update(chunk)
             size += len(chunk)
         download = memory.peak() - before

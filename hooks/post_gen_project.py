@@ -61,16 +61,16 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/files",
             "tests/files",
             "src/{package}/storage/local.py",
-            "src/{package}/storage/_local_files.py",
+            "src/{package}/storage/_local_blocking.py",
             "tests/storage/test_local.py",
         ),
     ),
     Feature(
         answer="with_s3",
         paths=(
-            "src/{package}/storage/s3.py",
+            "src/{package}/storage/s3_client.py",
             "src/{package}/features/s3.py",
-            "src/{package}/storage/s3_backend.py",
+            "src/{package}/storage/s3_storage.py",
             "src/{package}/storage/_multipart.py",
             "src/{package}/storage/_translate.py",
             "tests/storage/test_s3.py",
@@ -78,6 +78,19 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/storage/relay.py",
             "tests/storage/test_settings.py",
             "tests/server/test_ready_s3.py",
+        ),
+    ),
+    # What files/ and storage/ share: one rule for relative paths (keys too), one chunk size,
+    # one size limit, one atomic write. S3 needs them without files/: either feature keeps them.
+    Feature(
+        answer="transfer",
+        derived=True,
+        requires=(("with_files", "with_s3"),),
+        paths=(
+            "src/{package}/relative_paths.py",
+            "src/{package}/transfer.py",
+            "tests/test_relative_paths.py",
+            "tests/test_transfer.py",
         ),
     ),
     # The Storage protocol and what both backends share.

@@ -128,8 +128,8 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
 
 
 S3_PATHS = (
-    "src/svc/storage/s3.py",
-    "src/svc/storage/s3_backend.py",
+    "src/svc/storage/s3_client.py",
+    "src/svc/storage/s3_storage.py",
     "src/svc/storage/_multipart.py",
     "src/svc/storage/_translate.py",
     "tests/storage/test_s3.py",
@@ -159,6 +159,10 @@ def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> 
         "src/svc/files",
         "tests/files",
         "tests/server/test_ready_s3.py",
+        "src/svc/relative_paths.py",
+        "src/svc/transfer.py",
+        "tests/test_relative_paths.py",
+        "tests/test_transfer.py",
         "src/svc/storage",
         "tests/storage",
         "src/svc/clients/download.py",
@@ -213,7 +217,7 @@ def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
         "src/svc/files",
         "tests/files",
         "src/svc/storage/local.py",
-        "src/svc/storage/_local_files.py",
+        "src/svc/storage/_local_blocking.py",
         "tests/storage/test_local.py",
         "src/svc/clients/download.py",
         "tests/clients/test_download.py",

@@ -18,7 +18,7 @@ from types_aiobotocore_s3 import S3Client as BotoS3Client
 
 from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 from {{ cookiecutter.package_name }}.features.s3 import S3Settings
-from {{ cookiecutter.package_name }}.storage import create_session
+from {{ cookiecutter.package_name }}.storage import create_boto_session
 {%- else %}"""
 
 import asyncio
@@ -116,7 +116,7 @@ def s3_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def boto_session() -> aioboto3.Session:
     """One session for the run, so botocore parses its models once rather than in every test."""
-    return create_session()
+    return create_boto_session()
 
 
 @pytest.fixture

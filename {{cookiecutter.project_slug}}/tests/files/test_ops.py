@@ -7,6 +7,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.files import (
     UnsafePathError,
+    check_relative,
     copy,
     iter_file,
     makedirs,
@@ -15,6 +16,7 @@ from {{ cookiecutter.package_name }}.files import (
     safe_join,
     temporary_directory,
 )
+from {{ cookiecutter.package_name }}.storage import InvalidKeyError, check_key
 
 
 async def test_copy_move_makedirs_rmtree(tmp_path: Path) -> None:
@@ -85,3 +87,18 @@ async def test_safe_join_refuses_symlinks_that_leave_the_root(tmp_path: Path) ->
     with pytest.raises(UnsafePathError, match="outside"):
         await safe_join(root, "escape/secret.txt")
     assert await safe_join(root, "inside/ok.txt") == root / "inside" / "ok.txt"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["a.txt", "d/f", "../x", "a\nb", "tab\tname", "é" * 513, "x" * 1024, "x" * 1025, "~", "a/"],
+)
+def test_file_paths_and_storage_keys_follow_one_rule(path: str) -> None:
+    """A key the local backend stores is exactly a path the file helpers accept."""
+    try:
+        check_relative(path)
+    except UnsafePathError:
+        with pytest.raises(InvalidKeyError):
+            check_key(path)
+    else:
+        assert check_key(path) == path

@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.storage import (
     ObjectTooLargeError,
 )
 from {{ cookiecutter.package_name }}.storage.local import STALE_UPLOAD_SECONDS
+from {{ cookiecutter.package_name }}.transfer import SizeLimitError
 
 from .conftest import MIB, chunked, sha256
 
@@ -75,6 +76,13 @@ async def test_failed_upload_leaves_no_file(local: LocalStorage, failure: str) -
         await local.put_stream("keep.txt", source(), max_bytes=MIB)
     assert files_below(local.root) == before
     assert await read(local, "keep.txt") == b"old"
+
+
+async def test_too_large_upload_names_its_limit_and_key(local: LocalStorage) -> None:
+    with pytest.raises(ObjectTooLargeError) as refused:
+        await local.put_stream("big.bin", chunked(b"x" * (MIB + 1), 4096), max_bytes=MIB)
+    assert isinstance(refused.value, SizeLimitError), "one base with the files' limit error"
+    assert (refused.value.limit, refused.value.key) == (MIB, "big.bin")
 
 
 async def test_cancelled_upload_leaves_no_file(local: LocalStorage) -> None:

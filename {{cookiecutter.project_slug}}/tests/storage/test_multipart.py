@@ -12,10 +12,16 @@ from botocore.exceptions import ClientError
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 
 from {{ cookiecutter.package_name }}.features.s3 import S3Settings
-from {{ cookiecutter.package_name }}.storage import S3Client, StorageError
-from {{ cookiecutter.package_name }}.storage import s3 as s3_module
+from {{ cookiecutter.package_name }}.storage import (
+    ObjectTooLargeError,
+    S3Client,
+    S3Storage,
+    StorageError,
+)
+from {{ cookiecutter.package_name }}.storage import s3_client as s3_module
+from {{ cookiecutter.package_name }}.transfer import SizeLimitError
 
-from .conftest import MIB, PART
+from .conftest import MIB, PART, chunked
 from .relay import Relay
 
 
@@ -86,6 +92,18 @@ async def test_cancellation_aborts_the_upload(
     upload.cancel()
     with pytest.raises(asyncio.CancelledError):
         await upload
+    await assert_nothing_left(raw_s3, s3, s3_settings.bucket)
+
+
+async def test_size_limit_past_the_first_parts_aborts_the_upload(
+    s3: S3Client, raw_s3: BotoS3Client, s3_settings: S3Settings
+) -> None:
+    """S3Storage uses the one size limit; passing it mid-upload aborts like any other failure."""
+    storage = S3Storage(s3)
+    with pytest.raises(ObjectTooLargeError) as refused:
+        await storage.put_stream("big.bin", chunked(b"x" * (2 * PART + 1), MIB), max_bytes=2 * PART)
+    assert isinstance(refused.value, SizeLimitError)
+    assert (refused.value.limit, refused.value.key) == (2 * PART, "big.bin")
     await assert_nothing_left(raw_s3, s3, s3_settings.bucket)
 
 

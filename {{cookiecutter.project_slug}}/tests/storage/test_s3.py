@@ -20,14 +20,14 @@ from {{ cookiecutter.package_name }}.storage import (
     S3Storage,
     StorageError,
 )
-from {{ cookiecutter.package_name }}.storage import s3 as s3_module
+from {{ cookiecutter.package_name }}.storage import s3_client as s3_module
 
 from ..ports import unused_port
 from .conftest import MIB, PART, chunked, sha256
 
 
 async def read_all(s3: S3Client, key: str, chunk_size: int = MIB) -> bytes:
-    return b"".join([chunk async for chunk in s3.get_stream(key, chunk_size=chunk_size)])
+    return b"".join([chunk async for chunk in s3.iter_object(key, chunk_size=chunk_size)])
 
 
 async def test_small_object_round_trip_keeps_bytes_type_and_metadata(s3: S3Client) -> None:
@@ -72,10 +72,10 @@ async def test_multipart_round_trip_is_byte_exact(s3: S3Client, size: int, parts
     assert sha256(await read_all(s3, "big.bin")) == sha256(data)
 
 
-async def test_get_stream_yields_bounded_chunks(s3: S3Client) -> None:
+async def test_iter_object_yields_bounded_chunks(s3: S3Client) -> None:
     data = os.urandom(3 * MIB)
     await s3.put_bytes("stream.bin", data)
-    sizes = [len(chunk) async for chunk in s3.get_stream("stream.bin", chunk_size=64 * 1024)]
+    sizes = [len(chunk) async for chunk in s3.iter_object("stream.bin", chunk_size=64 * 1024)]
     assert len(sizes) > 1
     assert max(sizes) <= 64 * 1024
     assert sum(sizes) == len(data)
@@ -83,7 +83,7 @@ async def test_get_stream_yields_bounded_chunks(s3: S3Client) -> None:
 
 async def test_stopping_a_stream_early_releases_it(s3: S3Client) -> None:
     await s3.put_bytes("partial.bin", os.urandom(2 * MIB))
-    stream = s3.get_stream("partial.bin", chunk_size=1024)
+    stream = s3.iter_object("partial.bin", chunk_size=1024)
     assert len(await anext(stream)) <= 1024
     await stream.aclose()
     assert await s3.get_bytes("partial.bin"), "the client still works after an early stop"
@@ -272,12 +272,12 @@ async def test_open_stream_describes_the_bytes_it_streams(s3: S3Client) -> None:
         await s3.open_stream("missing")
 
 
-async def test_list_page_is_one_request_after_a_key(s3: S3Client) -> None:
+async def test_list_after_is_one_request_after_a_key(s3: S3Client) -> None:
     for key in ("a", "b", "c", "d"):
         await s3.put_bytes(key, b"x")
-    items, more = await s3.list_page(limit=2, start_after="a")
+    items, more = await s3.list_after(limit=2, start_after="a")
     assert ([item.key for item in items], more) == (["b", "c"], True)
-    items, more = await s3.list_page(limit=2, start_after="c")
+    items, more = await s3.list_after(limit=2, start_after="c")
     assert ([item.key for item in items], more) == (["d"], False)
 
 

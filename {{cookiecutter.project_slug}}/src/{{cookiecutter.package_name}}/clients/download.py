@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..features.download import DownloadSettings
     from ..files import WrittenFile
 {%- if cookiecutter.with_s3 %}
-    from ..storage.s3 import S3Client
+    from ..storage import S3Client
 {%- endif %}
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -337,7 +337,7 @@ class DownloadClient:
         info = await self._s3.head(key)
         if info.size > self.settings.max_bytes:
             raise DownloadTooLargeError(self.settings.max_bytes)
-        chunks = self._s3.get_stream(key, chunk_size=self.settings.chunk_size)
+        chunks = self._s3.iter_object(key, chunk_size=self.settings.chunk_size)
         try:
             yield Download(
                 chunks=self._limited(chunks),

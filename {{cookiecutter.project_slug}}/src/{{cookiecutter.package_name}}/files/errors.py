@@ -1,5 +1,7 @@
 """Errors of the file helpers."""
 
+from ..transfer import SizeLimitError
+
 
 class FileError(Exception):
     """Base of every error raised by `files`."""
@@ -9,7 +11,7 @@ class UnsafePathError(FileError, ValueError):
     """A user-supplied path would leave its root (traversal, absolute path, symlink, NUL)."""
 
 
-class FileTooLargeError(FileError):
+class FileTooLargeError(FileError, SizeLimitError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"content exceeds {limit} bytes")
         self.limit = limit

@@ -6,30 +6,16 @@ import asyncio
 import os
 from pathlib import Path, PurePosixPath
 
+from ..relative_paths import relative_path_problem
 from .errors import UnsafePathError
-
-# POSIX NAME_MAX in bytes; longer components fail on most filesystems anyway.
-MAX_NAME_BYTES = 255
-MAX_PATH_CHARS = 1024
 
 
 def check_relative(user_path: str) -> PurePosixPath:
-    """Lexical checks: a non-empty relative POSIX path with plain, bounded components."""
-    if not user_path or "\x00" in user_path:
-        raise UnsafePathError("path is empty or contains NUL")
-    if len(user_path) > MAX_PATH_CHARS:
-        raise UnsafePathError(f"path longer than {MAX_PATH_CHARS} characters")
-    if "\\" in user_path:
-        raise UnsafePathError("backslashes are not allowed in paths")
-    pure = PurePosixPath(user_path)
-    if pure.is_absolute() or user_path.startswith("~"):
-        raise UnsafePathError("absolute paths are not allowed")
-    for part in user_path.split("/"):
-        if part in ("", ".", ".."):
-            raise UnsafePathError(f"path segment {part!r} is not allowed")
-        if len(part.encode()) > MAX_NAME_BYTES:
-            raise UnsafePathError(f"path segment longer than {MAX_NAME_BYTES} bytes")
-    return pure
+    """Lexical checks (the rules of `relative_paths`, shared with storage keys)."""
+    problem = relative_path_problem(user_path)
+    if problem is not None:
+        raise UnsafePathError(f"unsafe path: {problem}")
+    return PurePosixPath(user_path)
 
 
 async def safe_join(root: str | os.PathLike[str], user_path: str) -> Path:
@@ -38,7 +24,11 @@ async def safe_join(root: str | os.PathLike[str], user_path: str) -> Path:
     Beyond the lexical checks, symlinks are resolved (off the event loop): a link inside
     root that points outside it is refused too.
     """
-    relative = check_relative(user_path)
+    return await join_inside(root, check_relative(user_path))
+
+
+async def join_inside(root: str | os.PathLike[str], relative: PurePosixPath) -> Path:
+    """`root / relative` for a path already checked; `UnsafePathError` if a symlink leaves root."""
     base = Path(root)
     candidate = base.joinpath(*relative.parts)
 
@@ -51,4 +41,4 @@ async def safe_join(root: str | os.PathLike[str], user_path: str) -> Path:
     return candidate
 
 
-__all__ = ["MAX_NAME_BYTES", "MAX_PATH_CHARS", "check_relative", "safe_join"]
+__all__ = ["check_relative", "join_inside", "safe_join"]

@@ -11,19 +11,22 @@
 {%- endif %}
 {%- if cookiecutter.with_s3 %}
 
-`S3Client` streams to and from one bucket with a fixed memory budget, and `S3Storage` adapts
-it to the protocol:
+`S3Client` (s3_client.py) streams to and from one bucket with a fixed memory budget, and
+`S3Storage` (s3_storage.py) adapts it to the protocol:
 
     async with S3Client(settings.s3) as s3:
         await s3.put_bytes("reports/1.json", b"{}", content_type="application/json")
-        async for chunk in s3.get_stream("reports/1.json"):
+        async for chunk in s3.iter_object("reports/1.json"):
             ...
 {%- endif %}
 
 Failures raise `StorageError` or one of its subclasses (`ObjectNotFound`, `InvalidKeyError`, ...).
+Keys follow the rules of `..relative_paths`; the chunk size, the size limit and atomic writes
+come from `..transfer`.
 """
 
 from .base import DEFAULT_CONTENT_TYPE, MAX_PAGE_SIZE, Storage
+from .byte_sources import AsyncReader, ByteSource
 from .errors import (
     InvalidCursorError,
     InvalidKeyError,
@@ -38,10 +41,9 @@ from .local import LocalStorage
 {%- endif %}
 from .models import ObjectInfo, ObjectPage, ObjectStream
 {%- if cookiecutter.with_s3 %}
-from .s3 import S3Client, create_session
-from .s3_backend import S3Storage
+from .s3_client import S3Client, create_boto_session
+from .s3_storage import S3Storage
 {%- endif %}
-from .streams import AsyncReader, ByteSource
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
@@ -67,6 +69,6 @@ __all__ = [
     "StorageError",
     "check_key",
 {%- if cookiecutter.with_s3 %}
-    "create_session",
+    "create_boto_session",
 {%- endif %}
 ]

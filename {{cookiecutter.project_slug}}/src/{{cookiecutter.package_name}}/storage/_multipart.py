@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Final
 import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .byte_sources import iter_parts
 from .errors import StorageError
-from .streams import iter_parts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine

@@ -5,13 +5,16 @@
     ├── InvalidKeyError     the key is not acceptable (traversal, NUL, too long, ...)
     ├── InvalidCursorError  a listing cursor that no listing produced
     ├── KeyConflictError    the key cannot coexist with another one (local: "a" and "a/b")
-    └── ObjectTooLargeError the content passed the size limit of the upload
+    └── ObjectTooLargeError the content passed the size limit of the upload (also a
+                            `transfer.SizeLimitError`, like `files.FileTooLargeError`)
 
 Every error names the operation and, where there is one, the key as the caller wrote it; a
 library error that caused it stays available as `__cause__`.
 """
 
 from __future__ import annotations
+
+from ..transfer import SizeLimitError
 
 
 class StorageError(Exception):
@@ -51,7 +54,7 @@ class KeyConflictError(StorageError):
     """The key clashes with another one: a file cannot also be a directory."""
 
 
-class ObjectTooLargeError(StorageError):
+class ObjectTooLargeError(StorageError, SizeLimitError):
     """The content passed `limit` bytes; nothing was stored."""
 
     def __init__(self, limit: int, *, operation: str = "put", key: str | None = None) -> None:

@@ -2,7 +2,8 @@
 
 Keys are checked before any backend sees them, so a key that one backend accepts is accepted
 by the other: switching from the local directory to S3 never strands an object. The rules are
-those of a relative POSIX path, which is what the local backend turns a key into.
+those of `relative_paths`, the same `files` applies to paths: a key is a relative POSIX path,
+which is what the local backend turns it into.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ from __future__ import annotations
 import base64
 import re
 
+from ..relative_paths import MAX_PATH_BYTES, MAX_SEGMENT_BYTES, relative_path_problem
 from .errors import InvalidCursorError, InvalidKeyError
 
-# S3's limit for a whole key, in UTF-8 bytes.
-MAX_KEY_BYTES = 1024
-# NAME_MAX of common filesystems, for each "/"-separated segment.
-MAX_SEGMENT_BYTES = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# S3's limit for a whole key, in UTF-8 bytes: the limit of every relative path.
+MAX_KEY_BYTES = MAX_PATH_BYTES
 
 
 def _repeat(chars: str, low: int, high: int) -> str:
@@ -51,34 +50,11 @@ def check_key(key: str) -> str:
     included), backslashes, a leading "/" or "~", and empty, "." or ".." segments
     (so "a//b", "a/" and "../x" too).
     """
-    reason = _problem(key)
+    reason = relative_path_problem(key)
     if reason is not None:
         shown = key if len(key) <= 80 else key[:77] + "..."
         raise InvalidKeyError(f"invalid key {shown!r}: {reason}", operation="check_key")
     return key
-
-
-def _problem(key: str) -> str | None:
-    try:
-        size = len(key.encode())
-    except UnicodeEncodeError:
-        return "not valid UTF-8"
-    if not key:
-        return "empty"
-    if size > MAX_KEY_BYTES:
-        return f"longer than {MAX_KEY_BYTES} bytes"
-    if _CONTROL.search(key):
-        return "control characters are not allowed"
-    if "\\" in key:
-        return "backslashes are not allowed"
-    if key.startswith(("/", "~")):
-        return "must be relative"
-    for segment in key.split("/"):
-        if segment in ("", ".", ".."):
-            return f"segment {segment!r} is not allowed"
-        if len(segment.encode()) > MAX_SEGMENT_BYTES:
-            return f"a segment is longer than {MAX_SEGMENT_BYTES} bytes"
-    return None
 
 
 def encode_cursor(last_key: str) -> str:

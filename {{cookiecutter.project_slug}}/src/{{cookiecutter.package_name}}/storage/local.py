@@ -4,12 +4,13 @@
     <root>/meta/<hh>/<h>.json   content type and sha256 (h: sha256 of the key)
     <root>/tmp/                 uploads in progress
 
-Keys become paths through `safe_join`, so no key names anything outside objects/. Metadata has
-a tree of its own with hashed names, and an upload is written in tmp/ and renamed into
-objects/ only when it is complete: reading or listing objects/ never meets a partial upload or
-a metadata file, whatever the key. A metadata record names the data file it describes (inode,
-size, modification time); one that does not match, after a crash or a hand-made change, is
-ignored rather than trusted.
+Keys are checked once (`check_key`, the rule `files` paths follow too) and joined below
+objects/ with `join_inside`, which refuses symlinks out of it: no key names anything outside
+objects/. Metadata has a tree of its own with hashed names, and an upload is written in tmp/
+and renamed into objects/ only when it is complete: reading or listing objects/ never meets a
+partial upload or a metadata file, whatever the key. A metadata record names the data file it
+describes (inode, size, modification time); one that does not match, after a crash or a
+hand-made change, is ignored rather than trusted.
 """
 
 from __future__ import annotations
@@ -23,23 +24,24 @@ import stat
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Self
 
 import aiofiles
 
-from ..files import CHUNK_SIZE, UnsafePathError, makedirs, safe_join, stream_to_file
-from ..files.atomic import fsync_directory
-from ._local_files import prune, read_json, sorted_entries, sweep, write_json
+from ..files import UnsafePathError, join_inside, makedirs, stream_to_file
+from ..transfer import CHUNK_SIZE, fsync_directory, limit_size
+from ._local_blocking import prune, read_json, sorted_entries, sweep, write_json
 from .errors import (
     InvalidKeyError,
     KeyConflictError,
     ObjectNotFound,
+    ObjectTooLargeError,
     StorageError,
 )
 from .keys import check_key, decode_cursor, encode_cursor
 from .models import ObjectInfo, ObjectPage, ObjectStream
-from .streams import limit_size
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Iterator
@@ -59,7 +61,7 @@ _MISSING_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 class LocalStorage:
     """A `Storage` in a local directory: `async with LocalStorage(path) as storage: ...`.
 
-    Blocking filesystem calls run in worker threads; content moves in `files.CHUNK_SIZE`
+    Blocking filesystem calls run in worker threads; content moves in `transfer.CHUNK_SIZE`
     chunks. Several processes may share one root (renames are atomic), but not over NFS.
     """
 
@@ -104,7 +106,8 @@ class LocalStorage:
         staging = self._tmp / f"{secrets.token_hex(16)}.upload"
         with _os_errors("put", key):
             # stream_to_file removes its file itself on any error or cancellation.
-            written = await stream_to_file(limit_size(chunks, max_bytes, key=key), staging)
+            too_large = partial(ObjectTooLargeError, key=key)
+            written = await stream_to_file(limit_size(chunks, max_bytes, too_large), staging)
             # Complete: a worker thread now owns `staging` and renames it into place or
             # removes it. Shielded, so a cancelled request cannot stop a commit halfway.
             commit = asyncio.ensure_future(
@@ -159,7 +162,8 @@ class LocalStorage:
     async def _path(self, key: str) -> Path:
         check_key(key)
         try:
-            return await safe_join(self._objects, key)
+            # The key rules are the path rules: only the symlink check is left to do.
+            return await join_inside(self._objects, PurePosixPath(key))
         except UnsafePathError as exc:
             raise InvalidKeyError(
                 f"invalid key {key!r}: {exc}", operation="check_key", key=key

@@ -10,23 +10,21 @@ import asyncio
 import contextlib
 import enum
 import io
-import secrets
 from contextlib import AsyncExitStack, aclosing
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import aioboto3
 import aiofiles
-import aiofiles.os
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore.exceptions import DataNotFoundError, UnknownServiceError
 
+from ..transfer import CHUNK_SIZE, atomic_write
 from ._multipart import MultipartUpload
 from ._translate import translate_errors
+from .byte_sources import iter_chunks, prepend
 from .errors import ObjectNotFound, StorageError
 from .models import ObjectInfo, ObjectStream
-from .streams import iter_chunks, prepend
 
 if TYPE_CHECKING:
     import os
@@ -39,10 +37,8 @@ if TYPE_CHECKING:
     from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
 
     from ..features.s3 import S3Settings
-    from .streams import ByteSource
+    from .byte_sources import ByteSource
 
-# Chunk size for reading sources and files; downloads yield at most this much at a time.
-CHUNK_BYTES = 1024 * 1024
 # DeleteObjects takes at most 1000 keys per request.
 DELETE_BATCH = 1000
 # SigV4 presigned URLs are valid for at most 7 days.
@@ -76,7 +72,7 @@ class S3Client:
             await s3.put_stream("videos/a.mp4", request.stream(), content_type="video/mp4")
 
     A client is opened once and cannot be reopened; `aclose()` may be called twice. Clients
-    opened from one `session` (see `create_session`) share botocore's parsed models.
+    opened from one `session` (see `create_boto_session`) share botocore's parsed models.
     """
 
     def __init__(self, settings: S3Settings, *, session: aioboto3.Session | None = None) -> None:
@@ -105,7 +101,7 @@ class S3Client:
         session = self._session
         if session is None:
             # Parsing botocore's models on the loop would stall every other task.
-            session = await asyncio.to_thread(create_session)
+            session = await asyncio.to_thread(create_boto_session)
         config = AioConfig(
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
@@ -210,7 +206,7 @@ class S3Client:
             cleanup=self._cleanup,
             abort_retry_seconds=self._settings.abort_retry_seconds,
         )
-        async with aclosing(iter_chunks(source, CHUNK_BYTES)) as chunks:
+        async with aclosing(iter_chunks(source, CHUNK_SIZE)) as chunks:
             head: list[bytes] = []
             head_size = 0
             async for chunk in chunks:
@@ -248,8 +244,8 @@ class S3Client:
         async with aiofiles.open(path, "rb") as file:
             return await self.put_stream(key, file, content_type=content_type, metadata=metadata)
 
-    async def get_stream(self, key: str, *, chunk_size: int = CHUNK_BYTES) -> AsyncGenerator[bytes]:
-        """Yield the object in chunks of at most `chunk_size` bytes.
+    async def iter_object(self, key: str, *, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes]:
+        """Yield the object's bytes in chunks of at most `chunk_size` (no info: `open_stream`).
 
         A missing key raises `ObjectNotFound` on the first iteration. Stopping early closes
         the connection instead of reading the rest.
@@ -263,7 +259,7 @@ class S3Client:
             finally:
                 body.close()
 
-    async def open_stream(self, key: str, *, chunk_size: int = CHUNK_BYTES) -> ObjectStream:
+    async def open_stream(self, key: str, *, chunk_size: int = CHUNK_SIZE) -> ObjectStream:
         """Start reading `key`: `ObjectNotFound` now if it is missing, else info and chunks.
 
         One GetObject request serves both, so the info describes exactly the bytes that
@@ -304,26 +300,14 @@ class S3Client:
     async def download_file(self, key: str, path: str | os.PathLike[str]) -> int:
         """Stream the object to `path` and return its size.
 
-        The data goes to a temporary file next to `path` that is renamed into place at the
-        end, so `path` never holds a partial download.
+        `transfer.atomic_write` puts the data in a temporary file next to `path` that is
+        renamed into place at the end, so `path` never holds a partial download.
         """
-        target = Path(path)
-        partial = target.with_name(f".{target.name}.{secrets.token_hex(8)}.part")
         size = 0
-        try:
-            async with (
-                aiofiles.open(partial, "wb") as file,
-                aclosing(self.get_stream(key)) as chunks,
-            ):
-                async for chunk in chunks:
-                    await file.write(chunk)
-                    size += len(chunk)
-            await aiofiles.os.replace(partial, target)
-        except BaseException:
-            # Re-raised below; only the temporary file is removed.
-            with contextlib.suppress(FileNotFoundError):
-                await aiofiles.os.remove(partial)
-            raise
+        async with atomic_write(path) as file, aclosing(self.iter_object(key)) as chunks:
+            async for chunk in chunks:
+                await file.write(chunk)
+                size += len(chunk)
         return size
 
     async def head(self, key: str) -> ObjectInfo:
@@ -412,10 +396,14 @@ class S3Client:
                         last_modified=item["LastModified"],
                     )
 
-    async def list_page(
+    async def list_after(
         self, prefix: str = "", *, limit: int = 1000, start_after: str | None = None
     ) -> tuple[Sequence[ObjectInfo], bool]:
-        """One request: up to `limit` objects after `start_after`, and whether more follow."""
+        """One request: up to `limit` objects after the key `start_after`, and whether more follow.
+
+        The raw S3 shape (a key, not a cursor; a flag, not a next cursor): `S3Storage.list_page`
+        builds the `Storage` listing on it.
+        """
         arguments: dict[str, Any] = {}
         if start_after is not None:
             arguments["StartAfter"] = self._full_key(start_after)
@@ -466,12 +454,12 @@ class S3Client:
             )
 
 
-def create_session() -> aioboto3.Session:
+def create_boto_session() -> aioboto3.Session:
     """A new aioboto3 session with botocore's S3 models already parsed.
 
     This blocks for 0.1-0.3 s (botocore parses about 2 MB of bundled JSON the first time a
     session creates a client), so async code runs it in a worker thread:
-    `await asyncio.to_thread(create_session)`. Clients sharing a session share the models.
+    `await asyncio.to_thread(create_boto_session)`. Clients sharing a session share the models.
     """
     core = AioSession()
     loader = core.get_component("data_loader")
@@ -523,4 +511,4 @@ def _expiry(seconds: int) -> int:
     return seconds
 
 
-__all__ = ["S3Client", "create_session"]
+__all__ = ["S3Client", "create_boto_session"]

@@ -1,4 +1,7 @@
-"""atomic_write and stream_to_file: complete files or nothing, under errors and cancellation."""
+"""stream_to_file and the sha256 check: complete files or nothing, under errors and cancellation.
+
+(`atomic_write` itself lives in `transfer` and is tested in tests/test_transfer.py.)
+"""
 
 import asyncio
 import hashlib
@@ -10,9 +13,10 @@ import pytest
 from {{ cookiecutter.package_name }}.files import (
     ChecksumMismatchError,
     FileTooLargeError,
-    atomic_write,
+    SizeLimitError,
     sha256_file,
     stream_to_file,
+    verify_sha256,
 )
 
 
@@ -23,31 +27,6 @@ async def chunks_of(data: bytes, size: int) -> AsyncIterator[bytes]:
 
 def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
-
-
-async def test_atomic_write_replaces_the_file_completely(tmp_path: Path) -> None:
-    target = tmp_path / "report.bin"
-    target.write_bytes(b"old")
-    async with atomic_write(target) as handle:
-        await handle.write(b"new content")
-        assert target.read_bytes() == b"old", "readers see the old file until the rename"
-    assert target.read_bytes() == b"new content"
-    assert leftovers(tmp_path) == ["report.bin"]
-
-
-async def test_error_inside_the_block_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
-    target = tmp_path / "report.bin"
-    target.write_bytes(b"old")
-
-    async def write_then_fail() -> None:
-        async with atomic_write(target) as handle:
-            await handle.write(b"half")
-            raise RuntimeError("disk on fire")
-
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        await write_then_fail()
-    assert target.read_bytes() == b"old"
-    assert leftovers(tmp_path) == ["report.bin"]
 
 
 async def test_cancellation_mid_stream_leaves_nothing(tmp_path: Path) -> None:
@@ -77,9 +56,16 @@ async def test_stream_to_file_reports_size_and_sha256(tmp_path: Path) -> None:
 
 
 async def test_size_limit_stops_the_stream_and_leaves_nothing(tmp_path: Path) -> None:
-    with pytest.raises(FileTooLargeError):
+    with pytest.raises(FileTooLargeError) as refused:
         await stream_to_file(chunks_of(b"x" * 10_000, 1000), tmp_path / "big", max_bytes=5000)
     assert leftovers(tmp_path) == []
+    assert isinstance(refused.value, SizeLimitError), "one base for every too-large error"
+    assert refused.value.limit == 5000
+
+
+async def test_content_of_exactly_max_bytes_is_written(tmp_path: Path) -> None:
+    written = await stream_to_file(chunks_of(b"x" * 5000, 1000), tmp_path / "f", max_bytes=5000)
+    assert written.size == 5000
 
 
 async def test_checksum_mismatch_leaves_nothing(tmp_path: Path) -> None:
@@ -92,3 +78,20 @@ async def test_expected_checksum_is_accepted_in_any_case(tmp_path: Path) -> None
     digest = hashlib.sha256(b"abc").hexdigest().upper()
     written = await stream_to_file(chunks_of(b"abc", 1), tmp_path / "f", expected_sha256=digest)
     assert written.sha256 == digest.lower()
+
+
+async def test_verify_sha256_passes_chunks_through_unchanged() -> None:
+    digest = hashlib.sha256(b"abcdef").hexdigest()
+    assert [chunk async for chunk in verify_sha256(chunks_of(b"abcdef", 4), digest)] == [
+        b"abcd",
+        b"ef",
+    ]
+
+
+async def test_verify_sha256_fails_before_a_writer_can_publish(tmp_path: Path) -> None:
+    """The mismatch is raised after the last chunk, so stream_to_file keeps nothing."""
+    verified = verify_sha256(chunks_of(b"abc", 1), "0" * 64)
+    with pytest.raises(ChecksumMismatchError) as mismatch:
+        await stream_to_file(verified, tmp_path / "f")
+    assert mismatch.value.actual == hashlib.sha256(b"abc").hexdigest()
+    assert leftovers(tmp_path) == []

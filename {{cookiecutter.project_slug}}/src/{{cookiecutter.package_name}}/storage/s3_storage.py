@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
+from ..transfer import limit_size
+from .errors import ObjectTooLargeError
 from .keys import check_key, decode_cursor, encode_cursor
 from .models import ObjectPage
-from .streams import limit_size
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
 
     from .models import ObjectInfo, ObjectStream
-    from .s3 import S3Client
+    from .s3_client import S3Client
 
 
 class S3Storage:
@@ -37,7 +39,7 @@ class S3Storage:
         max_bytes: int | None = None,
     ) -> ObjectInfo:
         check_key(key)
-        limited = limit_size(chunks, max_bytes, key=key)
+        limited = limit_size(chunks, max_bytes, partial(ObjectTooLargeError, key=key))
         return await self.client.put_stream(key, limited, content_type=content_type)
 
     async def get_stream(self, key: str) -> ObjectStream:
@@ -55,7 +57,7 @@ class S3Storage:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         after = decode_cursor(cursor) if cursor is not None else None
-        items, truncated = await self.client.list_page(prefix, limit=limit, start_after=after)
+        items, truncated = await self.client.list_after(prefix, limit=limit, start_after=after)
         next_cursor = encode_cursor(items[-1].key) if truncated and items else None
         return ObjectPage(items=tuple(items), next_cursor=next_cursor)
 

@@ -1,11 +1,9 @@
-"""The byte sources an upload accepts, read as chunks so memory stays bounded."""
+"""The byte sources an upload accepts, read and regrouped as chunks so memory stays bounded."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import Protocol, runtime_checkable
-
-from .errors import ObjectTooLargeError
 
 
 @runtime_checkable
@@ -29,18 +27,6 @@ async def iter_chunks(source: ByteSource, size: int) -> AsyncGenerator[bytes]:
     async for chunk in source:
         if chunk:
             yield chunk
-
-
-async def limit_size(
-    chunks: AsyncIterable[bytes], max_bytes: int | None, *, key: str | None = None
-) -> AsyncGenerator[bytes]:
-    """Pass `chunks` through; raise `ObjectTooLargeError` once they pass `max_bytes` in total."""
-    received = 0
-    async for chunk in chunks:
-        received += len(chunk)
-        if max_bytes is not None and received > max_bytes:
-            raise ObjectTooLargeError(max_bytes, key=key)
-        yield chunk
 
 
 async def prepend(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
@@ -76,4 +62,4 @@ async def iter_parts(chunks: AsyncIterator[bytes], size: int) -> AsyncGenerator[
         yield b"".join(pending)
 
 
-__all__ = ["AsyncReader", "ByteSource", "iter_chunks", "iter_parts", "limit_size", "prepend"]
+__all__ = ["AsyncReader", "ByteSource", "iter_chunks", "iter_parts", "prepend"]

@@ -1,13 +1,18 @@
-"""Blocking filesystem steps of LocalStorage; it runs each of them in a worker thread."""
+"""The blocking filesystem steps of LocalStorage (local.py runs each in a worker thread).
+
+Listing a directory in key order, metadata records, pruning empty directories and sweeping
+uploads a crash left behind.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import secrets
 from pathlib import Path
 from typing import Any
+
+from ..transfer import atomic_write_blocking
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +38,10 @@ def sorted_entries(directory: Path) -> list[tuple[str, os.DirEntry[str]]]:
 
 
 def write_json(path: Path, record: dict[str, Any]) -> None:
-    """Replace `path` atomically with `record` (temporary file, fsync, rename)."""
+    """Replace `path` atomically with `record`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8") as file:
-            json.dump(record, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_write_blocking(path) as file:
+        file.write(json.dumps(record).encode())
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

@@ -47,7 +47,7 @@ CHUNK = 1024 * 1024
 def build(app: str, package: str, max_body_bytes: int | None) -> Any:
     health = importlib.import_module(f"{package}.server.health")
     if app == "generated":
-        config = importlib.import_module(f"{package}.config")
+        config = importlib.import_module(f"{package}.service")
         server = importlib.import_module(f"{package}.server")
         server_settings: dict[str, Any] = {}
         if max_body_bytes is not None:

@@ -84,7 +84,7 @@ async def timed(call: Callable[[int], Awaitable[None]]) -> tuple[float, float]:
 
 async def measure(package: str, base_url: str) -> dict[str, list[tuple[float, float]]]:
     clients = importlib.import_module(f"{package}.clients")
-    config = importlib.import_module(f"{package}.config")
+    config = importlib.import_module(f"{package}.features.http_client")
     settings = config.HttpClientSettings(pool_size=CONCURRENCY, pool_size_per_host=CONCURRENCY)
     async with clients.create_session(settings) as session:
         client = clients.BaseClient.from_settings(base_url, settings, session=session)

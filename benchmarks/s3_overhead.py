@@ -58,8 +58,8 @@ class Clients:
 
     def __init__(self, package: str, endpoint: str, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.storage = importlib.import_module(f"{package}.storage")
-        config = importlib.import_module(f"{package}.config")
+        self.storage = importlib.import_module(f"{package}.storage.s3_client")
+        config = importlib.import_module(f"{package}.features.s3")
         self.settings = config.S3Settings(
             enabled=True,
             bucket=BUCKET,

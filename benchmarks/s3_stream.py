@@ -22,8 +22,8 @@ KEY = "bench/object.bin"
 
 
 async def measure(package: str, endpoint: str) -> dict[str, float]:
-    config = importlib.import_module(f"{package}.config")
-    storage = importlib.import_module(f"{package}.storage")
+    config = importlib.import_module(f"{package}.features.s3")
+    storage = importlib.import_module(f"{package}.storage.s3_client")
     settings = config.S3Settings(
         enabled=True,
         bucket="bench",

@@ -18,7 +18,7 @@ from types_aiobotocore_s3 import S3Client as BotoS3Client
 
 from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 from {{ cookiecutter.package_name }}.features.s3 import S3Settings
-from {{ cookiecutter.package_name }}.storage import create_boto_session
+from {{ cookiecutter.package_name }}.storage.s3_client import create_boto_session
 {%- else %}"""
 
 import asyncio

@@ -24,7 +24,8 @@ from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 from {{ cookiecutter.package_name }}.features.download import DownloadSettings
 from {{ cookiecutter.package_name }}.files import ChecksumMismatchError
 {%- if cookiecutter.with_s3 %}
-from {{ cookiecutter.package_name }}.storage import ObjectNotFound, S3Client
+from {{ cookiecutter.package_name }}.storage import ObjectNotFound
+from {{ cookiecutter.package_name }}.storage.s3_client import S3Client
 {%- endif %}
 
 from .conftest import Upstream

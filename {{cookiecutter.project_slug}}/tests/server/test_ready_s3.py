@@ -8,7 +8,7 @@ from {{ cookiecutter.package_name }}.features.s3 import S3_CLIENT, S3Settings
 from {{ cookiecutter.package_name }}.resources import Resources
 from {{ cookiecutter.package_name }}.server import create_app
 from {{ cookiecutter.package_name }}.service import Settings
-from {{ cookiecutter.package_name }}.storage import S3Client
+from {{ cookiecutter.package_name }}.storage.s3_client import S3Client
 
 from ..ports import unused_port
 from .conftest import ClientFactory

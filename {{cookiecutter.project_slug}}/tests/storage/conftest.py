@@ -11,12 +11,15 @@ import aioboto3
 import pytest
 
 from {{ cookiecutter.package_name }}.features.s3 import S3Settings
-from {{ cookiecutter.package_name }}.storage import {{ "LocalStorage, " if cookiecutter.with_files }}S3Client
+{% if cookiecutter.with_files -%}
+from {{ cookiecutter.package_name }}.storage.local import LocalStorage
+{% endif -%}
+from {{ cookiecutter.package_name }}.storage.s3_client import S3Client
 {%- else %}
 
 import pytest
 
-from {{ cookiecutter.package_name }}.storage import LocalStorage
+from {{ cookiecutter.package_name }}.storage.local import LocalStorage
 {%- endif %}
 
 MIB = 1024 * 1024

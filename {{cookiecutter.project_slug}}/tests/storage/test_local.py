@@ -12,11 +12,10 @@ import pytest
 from {{ cookiecutter.package_name }}.storage import (
     InvalidKeyError,
     KeyConflictError,
-    LocalStorage,
     ObjectNotFound,
     ObjectTooLargeError,
 )
-from {{ cookiecutter.package_name }}.storage.local import STALE_UPLOAD_SECONDS
+from {{ cookiecutter.package_name }}.storage.local import STALE_UPLOAD_SECONDS, LocalStorage
 from {{ cookiecutter.package_name }}.transfer import SizeLimitError
 
 from .conftest import MIB, chunked, sha256

@@ -14,13 +14,10 @@ from botocore.loaders import create_loader
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 
 from {{ cookiecutter.package_name }}.features.s3 import S3Settings
-from {{ cookiecutter.package_name }}.storage import (
-    ObjectNotFound,
-    S3Client,
-    S3Storage,
-    StorageError,
-)
+from {{ cookiecutter.package_name }}.storage import ObjectNotFound, StorageError
 from {{ cookiecutter.package_name }}.storage import s3_client as s3_module
+from {{ cookiecutter.package_name }}.storage.s3_client import S3Client
+from {{ cookiecutter.package_name }}.storage.s3_storage import S3Storage
 
 from ..ports import unused_port
 from .conftest import MIB, PART, chunked, sha256

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..features.download import DownloadSettings
     from ..files import WrittenFile
 {%- if cookiecutter.with_s3 %}
-    from ..storage import S3Client
+    from ..storage.s3_client import S3Client
 {%- endif %}
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

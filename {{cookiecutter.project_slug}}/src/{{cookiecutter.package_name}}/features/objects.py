@@ -87,7 +87,7 @@ class ObjectsApiFeature(WebFeature):
         resources.provide(STORAGE_SETTINGS, self.storage)
 {%- if cookiecutter.with_files %}
         if self.storage.backend == "local":
-            from ..storage import LocalStorage
+            from ..storage.local import LocalStorage
 
             # A directory, created here if it does not exist.
             local = await stack.enter_async_context(LocalStorage(self.storage.root))
@@ -100,7 +100,7 @@ class ObjectsApiFeature(WebFeature):
             # Without a bucket there is no backend: the routes answer 503 until S3 is on.
             logger.warning("object storage is off: /api/v1/objects answers 503 until S3 is on")
             return
-        from ..storage import S3Storage
+        from ..storage.s3_storage import S3Storage
 
         resources.provide(STORAGE, S3Storage(s3))
 {%- endif %}

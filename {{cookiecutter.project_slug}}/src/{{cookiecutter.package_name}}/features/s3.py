@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from contextlib import AsyncExitStack
 
     from ..resources import Resources
-    from ..storage import S3Client
+    from ..storage.s3_client import S3Client
 
 # Open while the service runs with `s3.enabled`; absent otherwise (`resources.find`).
 S3_CLIENT: ResourceKey[S3Client] = ResourceKey("s3")
@@ -76,7 +76,7 @@ class S3Feature(Feature):
     async def open(self, resources: Resources, stack: AsyncExitStack) -> None:
         if not self.s3.enabled:
             return
-        from ..storage import S3Client
+        from ..storage.s3_client import S3Client
 
         client = await stack.enter_async_context(S3Client(self.s3))
         resources.provide(S3_CLIENT, client)

@@ -1,23 +1,26 @@
-"""Object storage: the `Storage` protocol and its backends.
+"""Object storage: the `Storage` protocol, its errors, key rules and data types.
+
+The backends live in modules of their own and are imported from there, so a service that
+runs one backend never imports the other (aioboto3 alone takes a noticeable start-up time):
 {%- if cookiecutter.with_files %}
 
-`LocalStorage` keeps objects as files below a directory (the embedded default):
+- `storage.local.LocalStorage` keeps objects as files below a directory (the default):
 
-    async with LocalStorage("data") as storage:
-        await storage.put_stream("reports/1.json", chunks, content_type="application/json")
-        async with await storage.get_stream("reports/1.json") as stream:
-            async for chunk in stream.chunks:
-                ...
+      async with LocalStorage("data") as storage:
+          await storage.put_stream("reports/1.json", chunks, content_type="application/json")
+          async with await storage.get_stream("reports/1.json") as stream:
+              async for chunk in stream.chunks:
+                  ...
 {%- endif %}
 {%- if cookiecutter.with_s3 %}
 
-`S3Client` (s3_client.py) streams to and from one bucket with a fixed memory budget, and
-`S3Storage` (s3_storage.py) adapts it to the protocol:
+- `storage.s3_client.S3Client` streams to and from one bucket with a fixed memory budget,
+  and `storage.s3_storage.S3Storage` adapts it to the protocol:
 
-    async with S3Client(settings.s3) as s3:
-        await s3.put_bytes("reports/1.json", b"{}", content_type="application/json")
-        async for chunk in s3.iter_object("reports/1.json"):
-            ...
+      async with S3Client(settings.s3) as s3:
+          await s3.put_bytes("reports/1.json", b"{}", content_type="application/json")
+          async for chunk in s3.iter_object("reports/1.json"):
+              ...
 {%- endif %}
 
 Failures raise `StorageError` or one of its subclasses (`ObjectNotFound`, `InvalidKeyError`, ...).
@@ -36,14 +39,7 @@ from .errors import (
     StorageError,
 )
 from .keys import check_key
-{%- if cookiecutter.with_files %}
-from .local import LocalStorage
-{%- endif %}
 from .models import ObjectInfo, ObjectPage, ObjectStream
-{%- if cookiecutter.with_s3 %}
-from .s3_client import S3Client, create_boto_session
-from .s3_storage import S3Storage
-{%- endif %}
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
@@ -53,22 +49,12 @@ __all__ = [
     "InvalidCursorError",
     "InvalidKeyError",
     "KeyConflictError",
-{%- if cookiecutter.with_files %}
-    "LocalStorage",
-{%- endif %}
     "ObjectInfo",
     "ObjectNotFound",
     "ObjectPage",
     "ObjectStream",
     "ObjectTooLargeError",
-{%- if cookiecutter.with_s3 %}
-    "S3Client",
-    "S3Storage",
-{%- endif %}
     "Storage",
     "StorageError",
     "check_key",
-{%- if cookiecutter.with_s3 %}
-    "create_boto_session",
-{%- endif %}
 ]

@@ -113,10 +113,14 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_server": False})
     assert plan.remove == (
         "src/svc/server",
+        "src/svc/features/server.py",
         "tests/server",
         "docs/guides/add-an-endpoint.md",
         "src/svc/api",
+        "src/svc/features/objects.py",
         "tests/api",
+        "src/svc/features/object_import.py",
+        "src/svc/features/metrics.py",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )
@@ -129,6 +133,7 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
 
 S3_PATHS = (
     "src/svc/storage/s3_client.py",
+    "src/svc/features/s3.py",
     "src/svc/storage/s3_storage.py",
     "src/svc/storage/_multipart.py",
     "src/svc/storage/_translate.py",
@@ -148,8 +153,13 @@ def test_s3_off_keeps_the_storage_protocol_and_the_local_backend() -> None:
 def test_s3_and_server_off_skip_paths_already_removed_with_the_server() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_s3": False, "with_server": False})
     assert "tests/server/test_ready_s3.py" not in plan.remove
-    assert plan.remove[:3] == ("src/svc/server", "tests/server", "docs/guides/add-an-endpoint.md")
-    assert plan.remove[3 : 3 + len(S3_PATHS)] == S3_PATHS
+    assert plan.remove[:4] == (
+        "src/svc/server",
+        "src/svc/features/server.py",
+        "tests/server",
+        "docs/guides/add-an-endpoint.md",
+    )
+    assert plan.remove[4 : 4 + len(S3_PATHS)] == S3_PATHS
 
 
 def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> None:
@@ -158,6 +168,7 @@ def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> 
     assert plan.remove == (
         "src/svc/files",
         "tests/files",
+        "src/svc/features/s3.py",
         "tests/server/test_ready_s3.py",
         "src/svc/relative_paths.py",
         "src/svc/transfer.py",
@@ -166,16 +177,25 @@ def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> 
         "src/svc/storage",
         "tests/storage",
         "src/svc/clients/download.py",
+        "src/svc/features/download.py",
         "tests/clients/test_download.py",
         "src/svc/api",
+        "src/svc/features/objects.py",
         "tests/api",
+        "src/svc/features/object_import.py",
     )
     assert plan.notes == ("with_example_api: trimmed because it needs with_files or with_s3",)
 
 
 def test_example_api_off_removes_only_the_api() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_example_api": False})
-    assert plan == post_gen.Plan(remove=("src/svc/api", "tests/api"), notes=())
+    assert plan.remove == (
+        "src/svc/api",
+        "src/svc/features/objects.py",
+        "tests/api",
+        "src/svc/features/object_import.py",
+    )
+    assert plan.notes == ()
 
 
 def test_declined_dependent_feature_is_trimmed_silently() -> None:
@@ -204,8 +224,11 @@ def test_http_client_off_removes_the_clients_and_the_import_endpoint() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_http_client": False})
     assert plan.remove == (
         "src/svc/clients",
+        "src/svc/features/http_client.py",
         "tests/clients",
+        "src/svc/features/download.py",
         "src/svc/api/imports.py",
+        "src/svc/features/object_import.py",
         "tests/api/test_import.py",
     )
     assert plan.notes == ()
@@ -220,8 +243,10 @@ def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
         "src/svc/storage/_local_blocking.py",
         "tests/storage/test_local.py",
         "src/svc/clients/download.py",
+        "src/svc/features/download.py",
         "tests/clients/test_download.py",
         "src/svc/api/imports.py",
+        "src/svc/features/object_import.py",
         "tests/api/test_import.py",
     )
     assert plan.notes == (), "derived parts never print a note"
@@ -234,7 +259,11 @@ def test_ci_none_removes_the_github_directory() -> None:
 
 def test_metrics_off_removes_only_metrics() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_metrics": False})
-    assert plan.remove == ("src/svc/server/metrics.py", "tests/server/test_metrics.py")
+    assert plan.remove == (
+        "src/svc/server/metrics.py",
+        "src/svc/features/metrics.py",
+        "tests/server/test_metrics.py",
+    )
 
 
 def test_plan_is_deterministic() -> None:

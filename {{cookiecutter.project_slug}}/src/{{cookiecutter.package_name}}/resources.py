@@ -20,7 +20,7 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 @dataclass(frozen=True)
 class ResourceKey(Generic[T]):
-    """A typed name for one shared resource: `resources.get(S3_CLIENT)` is an `S3Client`."""
+    """A typed name for one shared resource: `resources.get(KEY)` has the key's type."""
 
     name: str
 

@@ -2,8 +2,8 @@
 
 `Settings` lists the features; everything else follows from that list. Each feature's
 fields become sections of the settings, `open_resources` lets each open what it needs,
-`server.create_app` lets each web feature add its routes, and the CLI lets each add its
-commands. To add a feature, write its module under `features/` and list its class here
+the HTTP app (when there is one) lets each web feature add its routes, and the CLI lets
+each add its commands. To add a feature, write its module under `features/` and list its class here
 (see docs/guides/add-a-feature.md).
 """
 

@@ -2,7 +2,7 @@
 
 A feature is a class (one module per feature in this package) that the composition root,
 `service.py`, lists among the bases of `Settings`. Its fields are its settings sections
-(`s3: S3Settings = S3Settings()`), so the loaded settings object *is* every feature at once
+(`greeting: GreetingSettings = GreetingSettings()`), so the loaded settings object *is* every feature at once
 and each feature reads its own sections with full types. The hooks below contribute the
 rest; a feature overrides only those it needs.
 

@@ -1,7 +1,7 @@
 """Object storage: the `Storage` protocol, its errors, key rules and data types.
 
 The backends live in modules of their own and are imported from there, so a service that
-runs one backend never imports the other (aioboto3 alone takes a noticeable start-up time):
+runs one backend never pays for importing the other:
 {%- if cookiecutter.with_files %}
 
 - `storage.local.LocalStorage` keeps objects as files below a directory (the default):

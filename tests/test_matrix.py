@@ -128,6 +128,70 @@ def unresolved_imports(project: Path, package: str) -> list[str]:
     return problems
 
 
+def load_time_imports(project: Path, path: Path) -> set[str]:
+    """The project modules `path` imports when it loads.
+
+    Its top-level imports count, not those under `if TYPE_CHECKING:` (never run) or inside
+    functions (deferred on purpose). Importing `a.b.c` also runs `a/__init__.py` and
+    `a/b/__init__.py`, so those count too.
+    """
+    modules = module_files(project)
+    package = module_name(project, path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    body = list(ast.parse(path.read_text()).body)
+    targets: set[str] = set()
+    while body:
+        node = body.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
+            body += node.body + node.orelse
+        elif isinstance(node, ast.Try):
+            body += node.body + node.orelse + node.finalbody
+        elif isinstance(node, ast.Import):
+            targets |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            targets.add(module)
+            targets |= {f"{module}.{alias.name}" for alias in node.names}
+    # The packages around `path` are already loading when it runs (Python imports them
+    # first), so reaching one of them again is no cycle: `from . import health` in
+    # server/app.py needs server/__init__.py only as far as it has come.
+    own = module_name(project, path).split(".")
+    loading = {".".join(own[:i]) for i in range(1, len(own) + 1)}
+    found = set()
+    for target in targets:
+        parts = target.split(".")
+        found |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return {name for name in found if name in modules} - loading
+
+
+def import_cycles(project: Path, package: str) -> list[list[str]]:
+    """Cycles among the modules of `package` at load time (each cycle once, as a path)."""
+    modules = module_files(project)
+    graph = {
+        name: sorted(load_time_imports(project, path))
+        for name, path in sorted(modules.items())
+        if name.split(".")[0] == package
+    }
+    cycles: list[list[str]] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = "open"
+        for target in graph.get(name, []):
+            if state.get(target) == "open":
+                cycles.append([*trail[trail.index(target) :], target])
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[name] = "done"
+
+    for name in graph:
+        if name not in state:
+            visit(name, [name])
+    return cycles
+
+
 # Modules nothing imports on purpose: run by pytest, python -m, the console script or make.
 def is_entry_point(name: str, package: str) -> bool:
     leaf = name.rsplit(".", 1)[-1]
@@ -237,6 +301,7 @@ def test_combination_renders_clean(render: Render, tmp_path: Path, answers: Answ
 
     assert unresolved_imports(project, "my_service") == []
     assert orphan_modules(project, "my_service") == []
+    assert import_cycles(project, "my_service") == []
     assert unused_dependencies(project) == []
 
     check = ruff("check", cwd=project)
@@ -315,6 +380,34 @@ def test_orphan_modules_finds_a_test_helper_nothing_imports(tmp_path: Path) -> N
     assert orphan_modules(project, "my_service") == ["tests.ports"]
     (project / "tests/server/test_app.py").write_text("from ..ports import unused_port\n")
     assert orphan_modules(project, "my_service") == []
+
+
+def test_import_cycles_finds_modules_that_import_each_other(tmp_path: Path) -> None:
+    """The server/api cycle of 0.1.0: app.py imported api, and api imported the server."""
+    cycle = {
+        "src/my_service/__init__.py": "",
+        "src/my_service/api/__init__.py": "from ..server.errors import error_response\n",
+        "src/my_service/server/__init__.py": "from .app import create_app\n",
+        "src/my_service/server/errors.py": "def error_response(): ...\n",
+        "src/my_service/server/app.py": "from .. import api\n",
+    }
+    project = fake_project(tmp_path, cycle)
+    assert import_cycles(project, "my_service") == [
+        ["my_service.api", "my_service.server", "my_service.server.app", "my_service.api"]
+    ]
+
+
+def test_import_cycles_ignores_type_checking_and_deferred_imports(tmp_path: Path) -> None:
+    deferred = {
+        "src/my_service/__init__.py": "",
+        "src/my_service/a.py": "from typing import TYPE_CHECKING\nfrom . import b\n",
+        "src/my_service/b.py": (
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from . import a\n"
+            "def later() -> None:\n    from . import a\n"
+        ),
+    }
+    assert import_cycles(fake_project(tmp_path, deferred), "my_service") == []
 
 
 def test_unused_dependencies_covers_the_dev_group(tmp_path: Path) -> None:

@@ -187,6 +187,7 @@ CORE: tuple[str, ...] = (
     "config.example.yaml",
     "pyproject.toml",
     "docs/async-everywhere.md",
+    "docs/guides/add-a-feature.md",
     "docs/guides/add-a-setting.md",
     "docs/guides/add-an-upstream-client.md",
     "scripts/update_template.py",

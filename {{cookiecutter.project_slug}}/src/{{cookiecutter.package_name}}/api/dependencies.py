@@ -8,8 +8,7 @@ from fastapi import Depends
 from starlette.exceptions import HTTPException
 
 from ..features.objects import STORAGE, STORAGE_SETTINGS, StorageSettings
-from ..resources import Resources
-from ..server.lifespan import get_resources
+from ..server.resources import Resources, ResourcesDep, get_resources
 from ..storage import Storage
 
 
@@ -28,7 +27,6 @@ def get_storage_settings(
     return resources.get(STORAGE_SETTINGS)
 
 
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 StorageSettingsDep = Annotated[StorageSettings, Depends(get_storage_settings)]
 

@@ -2,9 +2,9 @@
 
 A feature is a class (one module per feature in this package) that the composition root,
 `service.py`, lists among the bases of `Settings`. Its fields are its settings sections
-(`greeting: GreetingSettings = GreetingSettings()`), so the loaded settings object *is* every feature at once
-and each feature reads its own sections with full types. The hooks below contribute the
-rest; a feature overrides only those it needs.
+(`greeting: GreetingSettings = GreetingSettings()`), so the loaded settings object *is*
+every feature at once and each feature reads its own sections with full types. The hooks
+below contribute the rest; a feature overrides only those it needs.
 
 Like mixins, features are listed most specific first, each before the features it uses.
 Hooks run in the reverse order, so what a feature uses is open before it, once per feature

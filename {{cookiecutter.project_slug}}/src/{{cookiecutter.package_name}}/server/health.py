@@ -9,9 +9,8 @@ from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from .. import DISTRIBUTION, __version__
-from ..resources import ReadinessCheck, Resources
 from .errors import ErrorEnvelope, error_response
-from .lifespan import get_resources
+from .resources import ReadinessCheck, Resources, get_resources
 
 logger = logging.getLogger(__name__)
 

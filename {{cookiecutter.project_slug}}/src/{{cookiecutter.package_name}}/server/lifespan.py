@@ -6,10 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from starlette.requests import Request
-
-# Resources at runtime: FastAPI reads get_resources' annotations to inject the request.
-from ..resources import Resources, open_resources
+from ..resources import open_resources
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -35,10 +32,4 @@ def lifespan_for(settings: Feature) -> Callable[[FastAPI], AbstractAsyncContextM
     return lifespan
 
 
-def get_resources(request: Request) -> Resources:
-    """FastAPI dependency: the resources of the running app (set by the lifespan)."""
-    resources: Resources = request.app.state.resources
-    return resources
-
-
-__all__ = ["get_resources", "lifespan_for"]
+__all__ = ["lifespan_for"]

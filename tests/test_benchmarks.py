@@ -80,6 +80,8 @@ def test_issue_goals_are_in_the_registry() -> None:
         "files_copy_ratio": 0.7,
     }
     assert budgets["loop_lag_p99_ms"] == 10
+    assert budgets["startup_vs_bare_fastapi"] == 1.5
+    assert budgets["idle_rss_vs_bare_fastapi"] == 1.25
 
 
 @pytest.mark.parametrize(

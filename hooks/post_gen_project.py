@@ -206,6 +206,7 @@ CORE: tuple[str, ...] = (
     "tests/conftest.py",
     "tests/test_cli.py",
     "tests/test_config.py",
+    "tests/test_features.py",
     "tests/test_logging.py",
 )
 

@@ -162,6 +162,20 @@ def test_list_settings_come_from_json_in_the_environment(
     assert Settings.load().server.cors.allow_origins == ("https://app.example",)
 
 
+def test_a_list_that_is_not_json_names_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not "cannot read settings from None": the value came from a variable, not a file."""
+    monkeypatch.setenv(f"{ENV_PREFIX}SERVER__CORS__ALLOW_ORIGINS", "https://app.example")
+    with pytest.raises(ConfigError, match="cannot read settings from the environment"):
+        Settings.load()
+
+
+def test_load_reads_the_environ_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`environ` is an argument, so a caller (or a test) passes the variables it means."""
+    monkeypatch.setenv(f"{ENV_PREFIX}SERVER__PORT", "9000")
+    assert Settings.load(environ={f"{ENV_PREFIX}SERVER__PORT": "9100"}).server.port == 9100
+    assert Settings.load(environ={}).server.port == Settings.defaults().server.port
+
+
 def test_out_of_range_port_is_rejected(tmp_path: Path) -> None:
     config = write_yaml(tmp_path / "c.yaml", {"server": {"port": 70000}})
     with pytest.raises(ConfigError, match=r"server\.port"):

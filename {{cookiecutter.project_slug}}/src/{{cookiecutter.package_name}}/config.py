@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -91,16 +90,15 @@ class ServiceSettings(BaseSettings):
                 f"unknown settings section in the environment: {', '.join(unknown)} "
                 f"(sections: {sections})"
             )
+        from_file = _read_file(cls, config_file) if config_file else {}
         try:
-            from_file = (
-                YamlConfigSettingsSource(cls, yaml_file=config_file)() if config_file else {}
-            )
             from_environment = _EnvironmentSource(cls, environ)()
+        except SettingsError as exc:
+            raise ConfigError(f"cannot read settings from the environment: {exc}") from exc
+        try:
             return cls(**_merged(from_file, from_environment))
         except ValidationError as exc:
             raise ConfigError(_describe(exc, config_file)) from exc
-        except (yaml.YAMLError, SettingsError) as exc:
-            raise ConfigError(f"cannot read settings from {config_file}: {exc}") from exc
 
     @classmethod
     def defaults(cls) -> Self:
@@ -138,6 +136,16 @@ class _EnvironmentSource(EnvSettingsSource):
         return {name.lower(): value for name, value in self._environ.items()}
 
 
+def _read_file(settings_cls: type[BaseSettings], config_file: Path) -> dict[str, Any]:
+    # yaml is imported only when there is a file to read: it adds to every start-up.
+    import yaml
+
+    try:
+        return YamlConfigSettingsSource(settings_cls, yaml_file=config_file)()
+    except (yaml.YAMLError, SettingsError) as exc:
+        raise ConfigError(f"cannot read settings from {config_file}: {exc}") from exc
+
+
 def _merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """`override` on top of `base`, section by section (a variable keeps the file's others)."""
     merged = dict(base)
@@ -156,6 +164,8 @@ def redacted(settings: BaseModel) -> dict[str, Any]:
 
 
 def to_yaml(settings: BaseModel) -> str:
+    import yaml
+
     return yaml.safe_dump(redacted(settings), sort_keys=False, allow_unicode=True)
 
 

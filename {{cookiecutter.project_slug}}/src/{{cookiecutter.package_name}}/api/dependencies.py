@@ -12,7 +12,7 @@ from ..server.resources import Resources, ResourcesDep, get_resources
 from ..storage import Storage
 
 
-def get_storage(resources: Annotated[Resources, Depends(get_resources)]) -> Storage:
+async def get_storage(resources: Annotated[Resources, Depends(get_resources)]) -> Storage:
     """The backend the lifespan opened (`storage.backend`); 503 while there is none."""
     storage = resources.find(STORAGE)
     if storage is None:
@@ -20,7 +20,7 @@ def get_storage(resources: Annotated[Resources, Depends(get_resources)]) -> Stor
     return storage
 
 
-def get_storage_settings(
+async def get_storage_settings(
     resources: Annotated[Resources, Depends(get_resources)],
 ) -> StorageSettings:
     """The `storage` section (limits) of the running service."""

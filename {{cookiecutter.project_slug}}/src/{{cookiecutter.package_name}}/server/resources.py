@@ -12,8 +12,12 @@ from starlette.requests import Request
 from ..resources import ReadinessCheck, Resources
 
 
-def get_resources(request: Request) -> Resources:
-    """FastAPI dependency: the resources of the running app (set by the lifespan)."""
+async def get_resources(request: Request) -> Resources:
+    """FastAPI dependency: the resources of the running app (set by the lifespan).
+
+    `async` although it awaits nothing: FastAPI runs a plain `def` dependency in a worker
+    thread, a thread hop per request and a thread pool kept alive for nothing.
+    """
     resources: Resources = request.app.state.resources
     return resources
 

@@ -223,7 +223,9 @@ def update_from_previous_release(
         assert edit.kept(project, PACKAGE) == [], f"{edit.guide}: the user's edit is lost"
     for target in ("lint", "test"):
         result = run_make(project, target)
-        assert result.returncode == 0, f"make {target}:\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, (
+            f"make {target}:\n{result.stdout[-6000:]}{result.stderr[-3000:]}"
+        )
     return project, redone
 
 

@@ -179,7 +179,13 @@ def redo_guides(
             (project / path).unlink(missing_ok=True)
     redone = [current[edit.guide] for edit in redo]
     for edit in redone:
-        edit.apply(project, PACKAGE)
+        try:
+            edit.apply(project, PACKAGE)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"{edit.guide}: the current release's edit does not fit the new template; "
+                f"add the edits the guides now teach to EDITS in tests/guide_edits.py ({exc})"
+            ) from exc
     return redone
 
 

@@ -5,8 +5,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,6 +19,8 @@ HOOKS = TEMPLATE_ROOT / "hooks"
 DEFAULTS: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
 
 Render = Callable[..., Path]
+# The end-of-run summaries (reliability ledger, matrix counts) live in their own plugin.
+pytest_plugins = ["tests.reporting"]
 # A complete, valid answer set for the hooks' pure functions.
 VALID_ANSWERS: dict[str, Any] = {
     "project_name": "My Service",
@@ -82,99 +83,6 @@ def render(tmp_path: Path, cookiecutter_config: Path) -> Render:
         return Path(project)
 
     return _render
-
-
-RELIABILITY = "reliability"
-RELIABILITY_CATEGORIES = ("api_fuzzing", "faults", "hostile_input", "template_input", "load")
-
-
-class Ledger:
-    """Counts the cases a reliability test tried and how many failed, for the final summary.
-
-    The counts travel on the test report (user_properties), so they survive pytest-xdist.
-    """
-
-    def __init__(self, node: pytest.Item) -> None:
-        self._node = node
-
-    def add(self, category: str, tried: int, failures: int = 0) -> None:
-        assert category in RELIABILITY_CATEGORIES, category
-        self._node.user_properties.append((RELIABILITY, (category, tried, failures)))
-
-    @contextmanager
-    def case(self, category: str) -> Iterator[None]:
-        """One case: counted as a failure if the block raises (the error propagates)."""
-        try:
-            yield
-        except BaseException:
-            self.add(category, 1, 1)
-            raise
-        self.add(category, 1, 0)
-
-
-@pytest.fixture
-def ledger(request: pytest.FixtureRequest) -> Ledger:
-    return Ledger(request.node)
-
-
-def reliability_summary(reports: list[Any]) -> list[str]:
-    totals = {category: [0, 0] for category in RELIABILITY_CATEGORIES}
-    seen = False
-    for report in reports:
-        for key, value in getattr(report, "user_properties", ()):
-            if key == RELIABILITY:
-                category, tried, failures = value
-                totals[category][0] += tried
-                totals[category][1] += failures
-                seen = True
-    if not seen:
-        return []
-    lines = ["reliability summary (cases tried, failures):"]
-    for category, (tried, failures) in totals.items():
-        lines.append(f"  {category}: tried={tried} failures={failures}")
-    lines.append(f"reliability_failures: {sum(f for _, f in totals.values())}")
-    return lines
-
-
-MATRIX_TIERS = (
-    ("combinations_rendered_clean", "test_combination_renders_clean"),
-    ("combinations_fully_tested", "test_combination_passes_full_checks"),
-)
-
-
-# `make matrix` and `make test` set this: the counts go to this file and the Makefile prints
-# it after pytest exits, so they are the last lines of the output (after pytest's own summary).
-MATRIX_SUMMARY_ENV = "MATRIX_SUMMARY"
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Report `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K`."""
-    reports = [
-        report
-        for outcome in ("passed", "failed", "error")
-        for report in terminalreporter.stats.get(outcome, [])
-        if getattr(report, "when", "call") == "call" or outcome == "error"
-    ]
-    for line in reliability_summary(reports):
-        terminalreporter.write_line(line)
-    lines = matrix_summary(reports)
-    summary_file = os.environ.get(MATRIX_SUMMARY_ENV)
-    if summary_file:
-        Path(summary_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(summary_file).write_text("".join(line + "\n" for line in lines))
-    else:
-        for line in lines:
-            terminalreporter.write_line(line)
-
-
-def matrix_summary(reports: list[Any]) -> list[str]:
-    lines = []
-    for figure, test_name in MATRIX_TIERS:
-        ran = {r.nodeid: r.outcome for r in reports if f"::{test_name}[" in r.nodeid}
-        if ran:
-            passed = sum(outcome == "passed" for outcome in ran.values())
-            lines.append(f"{figure}: {passed}/{len(ran)}")
-    return lines
 
 
 def project_env() -> dict[str, str]:

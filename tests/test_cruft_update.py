@@ -7,7 +7,6 @@ way users edit them, committed, and updated to v2.
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,38 +16,14 @@ from typing import Any
 import pytest
 
 from .combinations import covering_set, label
-from .conftest import TEMPLATE_ROOT, project_env, uv_binary
+from .conftest import uv_binary
+from .updates import commit_all, copy_working_tree, cruft, files_of, leftovers, run
 
 pytestmark = pytest.mark.slow
 
 # The same rows as the full tier of `make matrix`: defaults, all off, each toggle off alone,
 # and all pairs.
 COVERING_SET = covering_set()
-CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
-
-
-def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**project_env(), **GIT_ENV}
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def cruft(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return run(sys.executable, "-m", "cruft", *args, cwd=cwd, check=check)
-
-
-def commit_all(repo: Path, message: str) -> str:
-    run("git", "add", "-A", cwd=repo)
-    run("git", "commit", "--quiet", "--no-verify", "-m", message, cwd=repo)
-    return run("git", "rev-parse", "HEAD", cwd=repo).stdout.strip()
 
 
 @dataclass
@@ -79,18 +54,10 @@ class TemplateRepo:
         self.v2 = commit_all(self.path, "v2")
 
 
-def template_files() -> list[str]:
-    listed = run("git", "ls-files", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE_ROOT)
-    return [name for name in listed.stdout.splitlines() if (TEMPLATE_ROOT / name).is_file()]
-
-
 @pytest.fixture
 def template_repo(tmp_path: Path) -> TemplateRepo:
     path = tmp_path / "template"
-    for name in template_files():
-        target = path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(TEMPLATE_ROOT / name, target)
+    copy_working_tree(path)
     run("git", "init", "--quiet", "--initial-branch=main", cwd=path)
     return TemplateRepo(path=path, v1=commit_all(path, "v1"))
 
@@ -143,21 +110,10 @@ def edit_like_a_user(project: Path) -> None:
     commit_all(project, "user edits")
 
 
-def files_of(project: Path) -> set[str]:
-    return {
-        str(p.relative_to(project))
-        for p in project.rglob("*")
-        if p.is_file() and ".git" not in p.parts
-    }
-
-
 def assert_clean_merge(project: Path) -> None:
     unmerged = run("git", "diff", "--name-only", "--diff-filter=U", cwd=project).stdout.split()
     assert unmerged == []
-    assert not list(project.rglob("*.rej")), "no rejected hunks"
-    for name in files_of(project):
-        text = (project / name).read_text(errors="replace")
-        assert not any(line.startswith(CONFLICT_MARKERS) for line in text.splitlines()), name
+    assert leftovers(project) == {}, "no rejected hunks, no conflict markers"
 
 
 @pytest.mark.parametrize("answers", COVERING_SET, ids=[label(a) for a in COVERING_SET])

@@ -7,7 +7,8 @@ from cookiecutter.exceptions import FailedHookException
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from .conftest import VALID_ANSWERS, Ledger, Render, load_hook
+from .conftest import VALID_ANSWERS, Render, load_hook
+from .reporting import Ledger
 
 pre_gen = load_hook("pre_gen_project")
 

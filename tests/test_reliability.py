@@ -2,7 +2,7 @@
 
 Everything runs against the rendered default project (every toggle on), installed with uv and
 served by a real uvicorn. Each test records the cases it tried in the ledger; the run ends
-with a per-category summary (see conftest.reliability_summary).
+with a per-category summary (see reporting.reliability_summary).
 """
 
 import asyncio
@@ -16,7 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from .conftest import Ledger
+from .reporting import Ledger
 from .service import ALLOWED_ORIGIN, TOKEN, Service, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import Ledger
+from .reporting import Ledger
 from .service import Service, is_envelope, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]

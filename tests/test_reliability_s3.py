@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Ledger
+from .reporting import Ledger
 from .service import Relay, free_port, is_envelope, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]

@@ -1,0 +1,108 @@
+"""End-of-run reporting, a pytest plugin registered by `tests/conftest.py` (`pytest_plugins`).
+
+- The reliability ledger: tests count the cases they tried (`ledger` fixture); the totals per
+  category are printed at the end of the run.
+- The matrix summary: `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K`,
+  written to `$MATRIX_SUMMARY` (the Makefile prints it after pytest, so it ends the output) or
+  printed when the variable is unset.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RELIABILITY = "reliability"
+RELIABILITY_CATEGORIES = ("api_fuzzing", "faults", "hostile_input", "template_input", "load")
+
+
+class Ledger:
+    """Counts the cases a reliability test tried and how many failed, for the final summary.
+
+    The counts travel on the test report (user_properties), so they survive pytest-xdist.
+    """
+
+    def __init__(self, node: pytest.Item) -> None:
+        self._node = node
+
+    def add(self, category: str, tried: int, failures: int = 0) -> None:
+        assert category in RELIABILITY_CATEGORIES, category
+        self._node.user_properties.append((RELIABILITY, (category, tried, failures)))
+
+    @contextmanager
+    def case(self, category: str) -> Iterator[None]:
+        """One case: counted as a failure if the block raises (the error propagates)."""
+        try:
+            yield
+        except BaseException:
+            self.add(category, 1, 1)
+            raise
+        self.add(category, 1, 0)
+
+
+@pytest.fixture
+def ledger(request: pytest.FixtureRequest) -> Ledger:
+    return Ledger(request.node)
+
+
+def reliability_summary(reports: list[Any]) -> list[str]:
+    totals = {category: [0, 0] for category in RELIABILITY_CATEGORIES}
+    seen = False
+    for report in reports:
+        for key, value in getattr(report, "user_properties", ()):
+            if key == RELIABILITY:
+                category, tried, failures = value
+                totals[category][0] += tried
+                totals[category][1] += failures
+                seen = True
+    if not seen:
+        return []
+    lines = ["reliability summary (cases tried, failures):"]
+    for category, (tried, failures) in totals.items():
+        lines.append(f"  {category}: tried={tried} failures={failures}")
+    lines.append(f"reliability_failures: {sum(f for _, f in totals.values())}")
+    return lines
+
+
+MATRIX_TIERS = (
+    ("combinations_rendered_clean", "test_combination_renders_clean"),
+    ("combinations_fully_tested", "test_combination_passes_full_checks"),
+)
+
+
+# `make matrix` and `make test` set this: the counts go to this file and the Makefile prints
+# it after pytest exits, so they are the last lines of the output (after pytest's own summary).
+MATRIX_SUMMARY_ENV = "MATRIX_SUMMARY"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Report `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K`."""
+    reports = [
+        report
+        for outcome in ("passed", "failed", "error")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "call") == "call" or outcome == "error"
+    ]
+    for line in reliability_summary(reports):
+        terminalreporter.write_line(line)
+    lines = matrix_summary(reports)
+    summary_file = os.environ.get(MATRIX_SUMMARY_ENV)
+    if summary_file:
+        Path(summary_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(summary_file).write_text("".join(line + "\n" for line in lines))
+    else:
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def matrix_summary(reports: list[Any]) -> list[str]:
+    lines = []
+    for figure, test_name in MATRIX_TIERS:
+        ran = {r.nodeid: r.outcome for r in reports if f"::{test_name}[" in r.nodeid}
+        if ran:
+            passed = sum(outcome == "passed" for outcome in ran.values())
+            lines.append(f"{figure}: {passed}/{len(ran)}")
+    return lines

@@ -1,0 +1,40 @@
+"""What the shipping tests share: the rendered combinations and small command/YAML helpers."""
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# The validators (hadolint, check-jsonschema, pre-commit) installed next to this interpreter.
+BIN = Path(sys.executable).parent
+
+RENDERS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "no-s3": {"with_s3": False},
+    "cli-only": {"with_server": False},
+    "cli-only-no-s3": {"with_server": False, "with_s3": False},
+    "python-3.14": {"python_version": "3.14", "version": "2!1.0rc1"},
+}
+WITH_SERVER = [name for name, answers in RENDERS.items() if answers.get("with_server", True)]
+
+
+def answers_of(name: str) -> dict[str, Any]:
+    defaults = {"with_server": True, "with_s3": True, "python_version": "3.11", "version": "0.1.0"}
+    return {**defaults, **RENDERS[name]}
+
+
+def run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())

@@ -1,0 +1,77 @@
+"""compose.yaml: the compose-spec schema, and the stack it starts (app, MinIO, bucket job)."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .common import BIN, RENDERS, answers_of, load_yaml, run
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_compose_matches_the_compose_spec(projects: dict[str, Path], name: str) -> None:
+    compose = projects[name] / "compose.yaml"
+    result = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", compose)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_schema_check_can_fail(projects: dict[str, Path], tmp_path: Path) -> None:
+    spec = load_yaml(projects["defaults"] / "compose.yaml")
+    spec["services"]["app"]["depends_on"]["minio"]["condition"] = "service_ready"
+    bad = tmp_path / "compose.yaml"
+    bad.write_text(yaml.safe_dump(spec))
+    result = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", bad)
+    assert result.returncode != 0
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_compose_stack(projects: dict[str, Path], name: str) -> None:
+    answers = answers_of(name)
+    project = projects[name]
+    prefix = project.name.replace("-", "_").upper() + "_"
+    services = load_yaml(project / "compose.yaml")["services"]
+    app = services["app"]
+    assert app["build"] == "."
+    assert app["read_only"] is True
+    assert app["tmpfs"] == ["/tmp"]
+    assert all(key.startswith(prefix) for key in app["environment"]), "settings via env vars"
+    for service in services.values():
+        if "image" in service and service is not app:
+            assert re.search(r":RELEASE\.[0-9TZ-]+$", service["image"]), service["image"]
+    if answers["with_server"]:
+        assert app["ports"] == ["127.0.0.1:${APP_PORT:-8080}:8080"], "published on loopback only"
+        assert "/health" in " ".join(app["healthcheck"]["test"])
+        assert app["environment"][f"{prefix}SERVER__HOST"] == "0.0.0.0"
+    else:
+        assert "ports" not in app
+        assert "healthcheck" not in app
+    if answers["with_s3"]:
+        assert set(services) == {"app", "minio", "minio-bucket"}
+        assert app["depends_on"] == {
+            "minio": {"condition": "service_healthy"},
+            "minio-bucket": {"condition": "service_completed_successfully"},
+        }
+        assert services["minio"]["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+        bucket = services["minio-bucket"]
+        assert bucket["depends_on"] == {"minio": {"condition": "service_healthy"}}
+        assert bucket["restart"] == "no", "a one-shot job"
+        assert "mc mb --ignore-existing" in bucket["command"][0]
+        s3_keys = {key for key in app["environment"] if key.startswith(f"{prefix}S3__")}
+        assert s3_keys == {
+            f"{prefix}S3__{key}"
+            for key in (
+                "ENABLED",
+                "ENDPOINT_URL",
+                "ADDRESSING_STYLE",
+                "REGION",
+                "BUCKET",
+                "ACCESS_KEY_ID",
+                "SECRET_ACCESS_KEY",
+            )
+        }
+        assert app["environment"][f"{prefix}S3__ENDPOINT_URL"] == "http://minio:9000"
+        assert app["environment"][f"{prefix}S3__ADDRESSING_STYLE"] == "path", "MinIO needs it"
+    else:
+        assert set(services) == {"app"}
+        assert "minio" not in (project / "compose.yaml").read_text().lower()

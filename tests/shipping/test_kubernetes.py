@@ -1,0 +1,160 @@
+"""deploy/k8s: kubernetes-validate (strict) and probes, limits, selectors, secrets."""
+
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from .common import WITH_SERVER, answers_of, load_yaml
+
+# Kubernetes API versions the manifests are validated against: 1.37 is the newest schema that
+# kubernetes-validate ships; 1.29 is old enough for long-term-support clusters.
+KUBERNETES_VERSIONS = ("1.29", "1.33", "1.37")
+
+
+def manifests(project: Path) -> dict[str, dict[str, Any]]:
+    """The Kubernetes objects by kind (the kustomization is not one)."""
+    found = {}
+    for path in sorted((project / "deploy" / "k8s").glob("*.yaml")):
+        if path.name != "kustomization.yaml":
+            document = load_yaml(path)
+            found[document["kind"]] = document
+    return found
+
+
+def test_cli_only_renders_have_no_manifests(projects: dict[str, Path]) -> None:
+    assert not (projects["cli-only"] / "deploy").exists()
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_manifests_validate_strictly(projects: dict[str, Path], name: str, version: str) -> None:
+    objects = manifests(projects[name])
+    assert set(objects) == {
+        "ConfigMap",
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Secret",
+        "Service",
+    }
+    for document in objects.values():
+        kubernetes_validate.validate(document, version, strict=True)
+
+
+def test_kubernetes_validation_can_fail(projects: dict[str, Path]) -> None:
+    deployment = manifests(projects["defaults"])["Deployment"]
+    deployment["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError, match="livenesProbe"):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSIONS[-1], strict=True)
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_kustomization_applies_everything_but_the_secret_example(
+    projects: dict[str, Path], name: str
+) -> None:
+    directory = projects[name] / "deploy" / "k8s"
+    kustomization = load_yaml(directory / "kustomization.yaml")
+    files = {p.name for p in directory.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(kustomization["resources"]) == files - {"secret.example.yaml"}
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_deployment_is_probed_limited_and_locked_down(projects: dict[str, Path], name: str) -> None:
+    project = projects[name]
+    answers = answers_of(name)
+    objects = manifests(project)
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert "replicas" not in objects["Deployment"]["spec"], "the HPA owns the replica count"
+
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports == {"http": 8080}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    assert "memory" in container["resources"]["limits"]
+
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001, "the uid of the image's USER"
+    assert pod["automountServiceAccountToken"] is False
+    # Service-link variables share the settings prefix and are never needed (DNS finds peers).
+    assert pod["enableServiceLinks"] is False
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]], "temp files go to an emptyDir"
+
+    configmap = objects["ConfigMap"]
+    config_volume = next(v for v in volumes.values() if "configMap" in v)
+    assert config_volume["configMap"]["name"] == configmap["metadata"]["name"]
+    config_dir = next(path for path, volume in mounts.items() if volume == config_volume["name"])
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    prefix = project.name.replace("-", "_").upper() + "_"
+    (key,) = configmap["data"]
+    assert env[f"{prefix}CONFIG"] == f"{config_dir}/{key}", "the env var names the mounted file"
+
+    image, _, tag = container["image"].rpartition(":")
+    assert image == project.name
+    assert tag == answers["version"].replace("!", "-"), "a fixed tag, never latest"
+    secret_refs = [source["secretRef"] for source in container["envFrom"]]
+    # Not optional: without the Secret the pods must not start with authentication off.
+    assert secret_refs == [{"name": objects["Secret"]["metadata"]["name"]}]
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_service_hpa_and_pdb_point_at_the_deployment(projects: dict[str, Path], name: str) -> None:
+    objects = manifests(projects[name])
+    deployment = objects["Deployment"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+
+    def selects_the_pods(selector: dict[str, str]) -> bool:
+        return bool(selector) and selector.items() <= pod_labels.items()
+
+    assert selects_the_pods(deployment["spec"]["selector"]["matchLabels"])
+    assert selects_the_pods(objects["Service"]["spec"]["selector"])
+    assert selects_the_pods(objects["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"])
+    assert objects["Service"]["spec"]["ports"][0]["targetPort"] == "http"
+    hpa = objects["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["scaleTargetRef"] == {
+        "apiVersion": deployment["apiVersion"],
+        "kind": "Deployment",
+        "name": deployment["metadata"]["name"],
+    }
+    assert hpa["minReplicas"] >= 2, "one replica down must not take the service down"
+    assert objects["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_secret_example_holds_no_values(projects: dict[str, Path], name: str) -> None:
+    secret = manifests(projects[name])["Secret"]
+    assert secret["stringData"], "it shows which keys exist"
+    assert set(secret["stringData"].values()) == {""}
+    assert "data" not in secret
+    has_s3_keys = any("_S3__" in key for key in secret["stringData"])
+    assert has_s3_keys == answers_of(name)["with_s3"]
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_configmap_holds_the_settings_yaml(projects: dict[str, Path], name: str) -> None:
+    objects = manifests(projects[name])
+    settings = yaml.safe_load(objects["ConfigMap"]["data"]["config.yaml"])
+    assert settings["server"]["host"] == "0.0.0.0", "reachable from the kubelet and the Service"
+    assert settings["server"]["port"] == 8080
+    assert settings["logging"]["format"] == "json"
+    if answers_of(name)["with_s3"]:
+        # Replicas are stateless: objects live in the shared bucket, not on a pod's disk.
+        assert settings["storage"] == {"backend": "s3"}
+    else:
+        scratch = objects["Deployment"]["spec"]["template"]["spec"]["volumes"]
+        (tmp,) = [volume for volume in scratch if volume["name"] == "tmp"]
+        assert tmp["emptyDir"]["sizeLimit"] == "256Mi"
+        assert settings["storage"]["root"].startswith("/tmp/")
+        assert settings["storage"]["max_object_bytes"] < 256 * 1024**2, "an upload fits"

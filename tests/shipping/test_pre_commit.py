@@ -1,0 +1,24 @@
+"""The pre-commit configuration: valid, the locked tools through uv, update guards."""
+
+from pathlib import Path
+
+from .common import BIN, load_yaml, run
+
+
+def test_pre_commit_runs_the_locked_tools_through_uv(projects: dict[str, Path]) -> None:
+    path = projects["defaults"] / ".pre-commit-config.yaml"
+    result = run(BIN / "pre-commit", "validate-config", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = load_yaml(path)
+    (repo,) = config["repos"]
+    assert repo["repo"] == "local"
+    hooks = {hook["id"]: hook for hook in repo["hooks"]}
+    tools = {"ruff-check", "ruff-format", "mypy"}
+    guards = {"no-conflict-markers", "no-rejected-hunks"}
+    assert set(hooks) == tools | guards
+    for name in tools:
+        assert hooks[name]["entry"].startswith("uv run "), hooks[name]
+        assert hooks[name]["language"] == "system"
+    assert hooks["mypy"]["pass_filenames"] is False, "strict checking needs the whole project"
+    assert hooks["no-conflict-markers"]["language"] == "pygrep"
+    assert hooks["no-rejected-hunks"]["language"] == "fail"

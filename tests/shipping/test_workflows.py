@@ -1,0 +1,117 @@
+"""GitHub workflows and Dependabot: their schemas, pinned actions, minimal permissions."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .common import BIN, load_yaml, run
+
+NEWEST_PYTHON = "3.14"
+SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+
+
+def workflows(project: Path) -> dict[str, Path]:
+    return {path.name: path for path in sorted((project / ".github" / "workflows").glob("*"))}
+
+
+@pytest.mark.parametrize("name", ["defaults", "cli-only", "python-3.14"])
+def test_workflows_match_the_github_schema(projects: dict[str, Path], name: str) -> None:
+    files = workflows(projects[name])
+    assert set(files) == {"ci.yml", "template-update.yml"}
+    result = run(
+        BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files.values()
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    dependabot = projects[name] / ".github" / "dependabot.yml"
+    result = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.dependabot", dependabot)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflow_schema_check_can_fail(projects: dict[str, Path], tmp_path: Path) -> None:
+    workflow = load_yaml(workflows(projects["defaults"])["ci.yml"])
+    workflow["jobs"]["checks"]["runs_on"] = workflow["jobs"]["checks"].pop("runs-on")
+    bad = tmp_path / "ci.yml"
+    bad.write_text(yaml.safe_dump(workflow))
+    result = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", bad)
+    assert result.returncode != 0
+
+
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def test_actions_are_pinned_by_commit_sha(projects: dict[str, Path]) -> None:
+    for path in workflows(projects["defaults"]).values():
+        for step in steps(load_yaml(path)):
+            if "uses" in step:
+                assert SHA_PINNED.match(step["uses"]), step["uses"]
+        for line in path.read_text().splitlines():
+            if "uses:" in line:
+                assert VERSION_COMMENT.search(line), f"{path.name}: tag comment missing: {line}"
+
+
+def test_workflow_permissions_are_minimal(projects: dict[str, Path]) -> None:
+    files = workflows(projects["defaults"])
+    ci = load_yaml(files["ci.yml"])
+    assert ci["permissions"] == {"contents": "read"}
+    assert all("permissions" not in job for job in ci["jobs"].values())
+    update = load_yaml(files["template-update.yml"])
+    assert update["permissions"] == {}
+    (job,) = update["jobs"].values()
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+
+
+@pytest.mark.parametrize(
+    ("name", "pythons"),
+    [("defaults", ["3.11", NEWEST_PYTHON]), ("python-3.14", [NEWEST_PYTHON])],
+)
+def test_ci_lints_types_and_tests_on_the_oldest_and_newest_python(
+    projects: dict[str, Path], name: str, pythons: list[str]
+) -> None:
+    ci = load_yaml(workflows(projects[name])["ci.yml"])
+    (job,) = ci["jobs"].values()
+    assert job["strategy"]["matrix"]["python"] == pythons
+    commands = "\n".join(step.get("run", "") for step in job["steps"])
+    for command in ("uv sync --locked", "ruff check", "ruff format --check", "mypy", "pytest"):
+        assert command in commands, command
+
+
+@pytest.mark.parametrize("lock_present", [False, True])
+def test_ci_stops_with_a_clear_message_without_a_lock(
+    projects: dict[str, Path], tmp_path: Path, lock_present: bool
+) -> None:
+    ci = load_yaml(workflows(projects["defaults"])["ci.yml"])
+    step = next(step for step in steps(ci) if step.get("name") == "uv.lock is committed")
+    if lock_present:
+        (tmp_path / "uv.lock").write_text("")
+    result = run("bash", "-eo", "pipefail", "-c", step["run"], cwd=tmp_path)
+    assert result.returncode == (0 if lock_present else 1)
+    if not lock_present:
+        assert "::error file=uv.lock::uv.lock is missing" in result.stdout
+        assert "make install" in result.stdout
+    step_names = [s.get("name", s.get("uses", "")) for s in steps(ci)]
+    assert step_names.index("uv.lock is committed") < next(
+        i for i, s in enumerate(steps(ci)) if "uv sync" in s.get("run", "")
+    )
+
+
+def test_template_update_runs_weekly_and_opens_a_pull_request(projects: dict[str, Path]) -> None:
+    path = workflows(projects["defaults"])["template-update.yml"]
+    update = load_yaml(path)
+    # PyYAML reads the bare key `on` as the boolean True (YAML 1.1).
+    triggers = update[True]
+    assert triggers["schedule"][0]["cron"]
+    assert "workflow_dispatch" in triggers
+    commands = "\n".join(step.get("run", "") for step in steps(update))
+    assert "cruft check" in commands
+    # The same script as `make update-template`: the previous render seeds the merge base.
+    assert "python scripts/update_template.py" in commands
+    assert "gh pr create" in commands
+    # With the optional token the update PR gets CI (the default token starts no workflows).
+    checkouts = [step for step in steps(update) if "checkout@" in step.get("uses", "")]
+    tokens = [step["with"]["token"] for step in checkouts]
+    assert tokens == ["${{ secrets.TEMPLATE_UPDATE_TOKEN || github.token }}"]

@@ -228,9 +228,159 @@ V0_1_0 = (
     ),
 )
 
+# --- v0.2.0: features plug in; sections and routes come with a feature module -----------------
+
+
+def list_feature(project: Path, package: str, module: str, feature: str) -> None:
+    """What the guides say to do in `service.py`: import the feature and list it first."""
+    service = project / "src" / package / "service.py"
+    text = service.read_text()
+    imports = re.findall(r"^from \.features\.\w+ import \w+\n", text, re.MULTILINE)
+    assert imports, "service.py imports no feature module"
+    line = f"from .features.{module} import {feature}\n"
+    ordered = sorted([*imports, line], key=lambda item: item.split()[1])  # ruff's isort order
+    text = text.replace("".join(imports), "".join(ordered), 1)
+    service.write_text(text)
+    replace_once(
+        service,
+        "    # Most specific first, like mixins: each feature before the features it uses.\n",
+        "    # Most specific first, like mixins: each feature before the features it uses.\n"
+        f"    {feature},\n",
+    )
+
+
+def add_endpoint_v0_2_0(project: Path, package: str) -> None:
+    """add-an-endpoint.md: `server/greetings.py`, a web feature that includes it, its test."""
+    router, feature, test = code_blocks(project, "add-an-endpoint.md", "python")
+    source = project / "src" / package
+    write_new(source / "server" / "greetings.py", router)
+    write_new(source / "features" / "greetings.py", feature)
+    list_feature(project, package, "greetings", "GreetingsFeature")
+    write_new(project / "tests" / "server" / "test_greetings.py", test)
+
+
+# The guide shows the section and the feature; the module around them is written as
+# add-a-feature.md shows it.
+GREETING_MODULE_V0_2_0 = '''\
+"""Greetings: the `greeting` section."""
+
+from pydantic import Field, SecretStr
+
+from ..config import Section
+from . import Feature
+
+
+{body}
+
+__all__ = ["GreetingFeature", "GreetingSettings"]
+'''
+
+
+def add_setting_v0_2_0(project: Path, package: str) -> None:
+    """add-a-setting.md: `features/greeting.py` (section and feature), listed, the example."""
+    (body,) = code_blocks(project, "add-a-setting.md", "python")
+    module = GREETING_MODULE_V0_2_0.format(body=body.strip())
+    write_new(project / "src" / package / "features" / "greeting.py", module)
+    list_feature(project, package, "greeting", "GreetingFeature")
+    (yaml_block,) = code_blocks(project, "add-a-setting.md", "yaml")
+    append_yaml(project / "config.example.yaml", yaml_block)
+
+
+WEATHER_MODULE_V0_2_0 = '''\
+"""The weather upstream: the `weather` section."""
+
+from pydantic import Field, SecretStr
+
+from ..config import Section
+from . import Feature
+
+
+{section}
+
+
+class WeatherFeature(Feature):
+    weather: WeatherSettings = WeatherSettings()
+
+
+__all__ = ["WeatherFeature", "WeatherSettings"]
+'''
+
+
+def add_upstream_client_v0_2_0(project: Path, package: str) -> None:
+    """add-an-upstream-client.md: `features/weather.py`, `clients/weather.py`, its test."""
+    section, client, _feature = code_blocks(project, "add-an-upstream-client.md", "python")
+    source = project / "src" / package
+    write_new(
+        source / "features" / "weather.py", WEATHER_MODULE_V0_2_0.format(section=section.strip())
+    )
+    list_feature(project, package, "weather", "WeatherFeature")
+    append_yaml(project / "config.example.yaml", WEATHER_YAML_V0_1_0)
+    write_new(
+        source / "clients" / "weather.py",
+        f'"""The weather API."""\n\n{client}\n\n__all__ = ["Forecast", "WeatherClient"]\n',
+    )
+    write_new(
+        project / "tests" / "clients" / "test_weather.py",
+        WEATHER_TEST_V0_1_0.format(package=package),
+    )
+
+
+V0_2_0 = (
+    GuideEdit(
+        guide="add-an-endpoint.md",
+        apply=add_endpoint_v0_2_0,
+        paths=(
+            "src/{package}/server/greetings.py",
+            "src/{package}/features/greetings.py",
+            "src/{package}/service.py",
+            "tests/server/test_greetings.py",
+        ),
+        keeps=(
+            ("src/{package}/service.py", "    GreetingsFeature,\n"),
+            ("src/{package}/features/greetings.py", "app.include_router(greetings.router)"),
+            ("src/{package}/server/greetings.py", 'prefix="/api/v1/greetings"'),
+            ("tests/server/test_greetings.py", "async def test_greet_defaults_to_world"),
+        ),
+    ),
+    GuideEdit(
+        guide="add-a-setting.md",
+        apply=add_setting_v0_2_0,
+        paths=(
+            "src/{package}/features/greeting.py",
+            "src/{package}/service.py",
+            "config.example.yaml",
+        ),
+        keeps=(
+            ("src/{package}/features/greeting.py", "class GreetingSettings(Section):"),
+            (
+                "src/{package}/features/greeting.py",
+                "greeting: GreetingSettings = GreetingSettings()",
+            ),
+            ("src/{package}/service.py", "    GreetingFeature,\n"),
+            ("config.example.yaml", "greeting:\n  prefix: hello\n"),
+        ),
+    ),
+    GuideEdit(
+        guide="add-an-upstream-client.md",
+        apply=add_upstream_client_v0_2_0,
+        paths=(
+            "src/{package}/features/weather.py",
+            "src/{package}/service.py",
+            "config.example.yaml",
+            "src/{package}/clients/weather.py",
+            "tests/clients/test_weather.py",
+        ),
+        keeps=(
+            ("src/{package}/features/weather.py", "weather: WeatherSettings = WeatherSettings()"),
+            ("src/{package}/clients/weather.py", "class WeatherClient(BaseClient):"),
+            ("tests/clients/test_weather.py", "async def test_forecast_is_typed"),
+        ),
+    ),
+)
+
 # Release tag -> the edits its guides teach. A release whose guides teach different edits adds
 # its own entry (the tag it will get, e.g. "v0.2.0"); `edits_for(None)` then returns it.
-EDITS: dict[str, tuple[GuideEdit, ...]] = {"v0.1.0": V0_1_0}
+EDITS: dict[str, tuple[GuideEdit, ...]] = {"v0.1.0": V0_1_0, "v0.2.0": V0_2_0}
 
 
 def version_key(tag: str) -> tuple[int, ...]:

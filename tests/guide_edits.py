@@ -272,6 +272,7 @@ from . import Feature
 
 {body}
 
+
 __all__ = ["GreetingFeature", "GreetingSettings"]
 '''
 

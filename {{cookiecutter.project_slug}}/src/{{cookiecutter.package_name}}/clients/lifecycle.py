@@ -6,13 +6,13 @@ A closed client stays closed, like httpx's: reopening it or sending through it r
 
 Event loops: a client works in one loop. aiohttp sessions and their pooled sockets are bound
 to the loop that created them, so an owned session remembers the loop it was opened in (we
-record it ourselves rather than read aiohttp's private `session._loop`) and a request from any
-other loop raises a RuntimeError saying so. For a borrowed session the client cannot know the
-loop without that private attribute; aiohttp's own RuntimeError from another (or an ended)
-loop is re-raised with the same advice. Earlier versions reopened a new session per loop and
-closed the old one through an async-generator finaliser; that made a closed client quietly
-usable again and depended on aiohttp internals, so one client per loop is the rule now (an
-`asyncio.run()` per command creates its client inside).
+record it ourselves rather than read aiohttp's private `session._loop`), and a request from
+any other loop raises a RuntimeError saying so. For a borrowed session the client cannot know
+the loop without that private attribute; the transport re-raises aiohttp's own RuntimeError
+from another (or an ended) loop with the same advice. Earlier versions reopened a new session
+per loop and closed the old one through an async-generator finaliser; that made a closed
+client quietly usable again and depended on aiohttp internals, so one client per loop is the
+rule now (an `asyncio.run()` per command creates its client inside).
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-OTHER_LOOP = (
-    "belongs to another event loop (or one that has ended); create the client and its "
-    "session inside the loop that uses them (one client per asyncio.run)"
-)
+from .transport import OTHER_LOOP
 
 
 class _State(enum.Enum):
@@ -80,14 +77,6 @@ class SessionLifecycle:
             raise RuntimeError(f"the session of this {self._owner} {OTHER_LOOP}")
         assert self._session is not None  # set whenever the state is OPEN
         return self._session
-
-    def explain(self, exc: RuntimeError) -> RuntimeError:
-        """aiohttp's RuntimeError for a borrowed session that cannot work here, with advice."""
-        if self.owns_session or self._session is None:
-            return exc
-        if self._session.closed:
-            return RuntimeError(f"the session passed to this {self._owner} is closed")
-        return RuntimeError(f"the session passed to this {self._owner} {OTHER_LOOP}")
 
     async def aclose(self) -> None:
         """Close an owned session (a borrowed one is left open); safe to call more than once."""

@@ -17,8 +17,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import aiohttp
 from yarl import URL
@@ -41,11 +41,18 @@ logger = logging.getLogger(__name__)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # What aiohttp raises for network trouble (ServerTimeoutError is both).
 TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError)
+OTHER_LOOP = (
+    "belongs to another event loop (or one that has ended); create the client and its "
+    "session inside the loop that uses them (one client per asyncio.run)"
+)
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One outgoing request; a redirect sends a changed copy."""
+class Request(NamedTuple):
+    """One outgoing request; a redirect sends a changed copy.
+
+    A NamedTuple rather than a frozen dataclass: built once per call, and a frozen
+    dataclass's `__init__` costs several times as much (client_overhead benchmark).
+    """
 
     method: str
     url: URL
@@ -58,8 +65,8 @@ class Request:
     def redirected(self, status: int, target: URL) -> Request:
         """The next hop. Like browsers and aiohttp: a 303, or a POST's 301/302, is a bare GET."""
         if self.method != "HEAD" and (status == 303 or (status < 303 and self.method == "POST")):
-            return replace(self, method="GET", url=target, json=None, data=None)
-        return replace(self, url=target)
+            return self._replace(method="GET", url=target, json=None, data=None)
+        return self._replace(url=target)
 
 
 # Called before a redirect is followed, with the request that got it and the target.
@@ -163,6 +170,11 @@ class Transport:
             )
         except TRANSPORT_ERRORS as exc:
             raise translate(exc, request.method, request.url) from exc
+        except RuntimeError as exc:
+            # aiohttp's words ("Timeout context manager should be used inside a task",
+            # "Event loop is closed") for a session used outside its loop.
+            problem = "is closed" if session.closed else OTHER_LOOP
+            raise RuntimeError(f"the client's session {problem}") from exc
         if response.status < 400:
             return response
         raise await _status_error(response, request)
@@ -244,6 +256,7 @@ async def iter_chunks(response: aiohttp.ClientResponse, chunk_size: int) -> Asyn
 
 
 __all__ = [
+    "OTHER_LOOP",
     "REDIRECT_STATUSES",
     "TRANSPORT_ERRORS",
     "RedirectCheck",

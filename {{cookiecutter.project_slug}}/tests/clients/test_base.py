@@ -310,7 +310,8 @@ async def test_owned_session_is_built_from_the_settings(upstream: Upstream) -> N
     settings = HttpClientSettings(user_agent="billing-bot/1", pool_size=7, pool_size_per_host=3)
     async with BaseClient.from_settings(upstream.base_url, settings) as client:
         await client.get_json("echo/x")
-        connector = client._session.connector if client._session else None
+        session = client._lifecycle.current
+        connector = session.connector if session else None
         assert connector is not None
         assert (connector.limit, connector.limit_per_host) == (7, 3)
     assert upstream.seen_headers[-1]["User-Agent"] == "billing-bot/1"

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# The `http_client` settings' defaults: one place to change them.
+# The `http_client` settings' defaults (a plain model: nothing is read from the environment).
 DEFAULT_TIMEOUT = timeout_from(HttpClientSettings())
 DEFAULT_CHUNK_SIZE = 64 * 1024
 DEFAULT_MAX_REDIRECTS = 5
@@ -150,10 +150,6 @@ class BaseClient:
     def has_open_session(self) -> bool:
         """True while a session this client created is open (borrowed ones do not count)."""
         return self._lifecycle.has_open_session
-
-    @property
-    def _session(self) -> aiohttp.ClientSession | None:
-        return self._lifecycle._session
 
     # The transport's settings, read-only: a client is configured once.
     @property

@@ -54,6 +54,11 @@ class SessionLifecycle:
         return self._state.value
 
     @property
+    def current(self) -> aiohttp.ClientSession | None:
+        """The session, borrowed or owned, once there is one (None after close)."""
+        return self._session
+
+    @property
     def has_open_session(self) -> bool:
         """True while a session this client created is open (borrowed ones do not count)."""
         session = self._session

@@ -19,7 +19,7 @@ from .errors import ClientConnectionError, ClientTimeoutError, HTTPStatusError
 # RFC 9110 idempotent methods: repeating them cannot apply a change twice.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-# The defaults are the `http_client` settings' own: one place to change them.
+# The `http_client` settings' defaults: one place to change them (a plain model, no env).
 _DEFAULTS = HttpClientSettings()
 
 

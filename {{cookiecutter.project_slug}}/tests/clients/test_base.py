@@ -310,7 +310,8 @@ async def test_owned_session_is_built_from_the_settings(upstream: Upstream) -> N
     settings = HttpClientSettings(user_agent="billing-bot/1", pool_size=7, pool_size_per_host=3)
     async with BaseClient.from_settings(upstream.base_url, settings) as client:
         await client.get_json("echo/x")
-        connector = client._session.connector if client._session else None
+        session = client._lifecycle.current
+        connector = session.connector if session else None
         assert connector is not None
         assert (connector.limit, connector.limit_per_host) == (7, 3)
     assert upstream.seen_headers[-1]["User-Agent"] == "billing-bot/1"
@@ -340,14 +341,17 @@ async def test_borrowed_session_is_left_open(upstream: Upstream) -> None:
         assert not shared.closed, "the lifespan, not the client, closes a shared session"
 
 
-def test_one_client_serves_consecutive_event_loops(upstream_in_thread: str) -> None:
+def test_a_closed_client_is_not_reopened_by_the_next_event_loop(upstream_in_thread: str) -> None:
+    """One client per loop: `asyncio.run` twice needs two clients (the second run says why)."""
     client = BaseClient(upstream_in_thread, retry=FAST_RETRY)
 
     async def use() -> object:
         async with client:
             return await client.get_json("todos/1")
 
-    assert asyncio.run(use()) == asyncio.run(use())
+    assert asyncio.run(use()) == {"id": 1, "title": "write tests", "completed": True}
+    with pytest.raises(RuntimeError, match="BaseClient is closed; create a new one"):
+        asyncio.run(use())
     assert not client.has_open_session
 
 
@@ -358,15 +362,16 @@ def test_session_is_never_reused_from_another_loop(upstream_in_thread: str) -> N
         first_loop.run_until_complete(client.get_json("todos/1"))
         with pytest.raises(RuntimeError, match="another event loop"):
             asyncio.run(client.get_json("todos/1"))
-        first_loop.run_until_complete(client.close())
+        first_loop.run_until_complete(client.aclose())
     finally:
         first_loop.close()
 
-    async def fetch_then_close() -> object:
-        async with client:
-            return await client.get_json("todos/1")
+    async def fetch_with_a_new_client() -> object:
+        async with BaseClient(upstream_in_thread, retry=FAST_RETRY) as fresh:
+            return await fresh.get_json("todos/1")
 
-    assert asyncio.run(fetch_then_close()) == {"id": 1, "title": "write tests", "completed": True}
+    expected = {"id": 1, "title": "write tests", "completed": True}
+    assert asyncio.run(fetch_with_a_new_client()) == expected
 
 
 def test_a_borrowed_session_from_another_loop_fails_clearly(upstream_in_thread: str) -> None:
@@ -392,17 +397,53 @@ def test_a_borrowed_session_from_an_ended_loop_fails_clearly(upstream_in_thread:
         session.detach()  # it has no connections; its loop cannot close it any more
 
 
-def test_a_loop_that_ended_without_close_does_not_strand_the_client(
-    upstream_in_thread: str,
-) -> None:
-    """The session closes in its own loop as that loop ends; the next loop opens a new one."""
+def test_an_owned_session_is_closed_in_the_loop_that_opened_it(upstream_in_thread: str) -> None:
+    """Closing from another live loop would tear sockets out from under that loop."""
     client = BaseClient(upstream_in_thread, retry=FAST_RETRY)
-    first = asyncio.run(client.get_json("todos/1"))  # no close(): the loop just ends
+    first_loop = asyncio.new_event_loop()
+    try:
+        first_loop.run_until_complete(client.get_json("todos/1"))
+        with pytest.raises(RuntimeError, match="in the event loop that opened it"):
+            asyncio.run(client.aclose())
+        assert client.has_open_session, "still usable where it belongs"
+        first_loop.run_until_complete(client.aclose())
+    finally:
+        first_loop.close()
     assert not client.has_open_session
-    second = asyncio.run(client.get_json("todos/1"))
-    asyncio.run(client.close())  # from a third loop: nothing left to close, no error
-    assert first == second
-    assert not client.has_open_session
+
+
+async def test_a_closed_client_refuses_requests_and_reentry(upstream: Upstream) -> None:
+    """Like httpx: closed is final, so no session is reopened behind the caller's back."""
+    client = client_for(upstream)
+    async with client:
+        await client.get_json("todos/1")
+    await client.aclose()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.get_json("todos/1")
+    with pytest.raises(RuntimeError, match="closed"):
+        async with client:
+            pass
+    assert upstream.calls["/api/todos/1"] == 1
+
+
+async def test_state_is_visible_in_the_repr(upstream: Upstream) -> None:
+    base = upstream.base_url.replace("http://", "http://alice:hunter2@")
+    client = BaseClient(base, retry=FAST_RETRY)
+    assert "state=unopened" in repr(client)
+    async with client:
+        assert "state=open" in repr(client)
+    assert "state=closed" in repr(client)
+    assert "hunter2" not in repr(client)
+
+
+async def test_a_borrowed_session_is_never_closed_or_owned(upstream: Upstream) -> None:
+    """Even unentered (the lifespan's way): the first request opens the client."""
+    async with aiohttp.ClientSession() as shared:
+        client = BaseClient(upstream.base_url, session=shared, retry=FAST_RETRY)
+        await client.get_json("todos/1")
+        assert not client.has_open_session, "borrowed sessions are not the client's"
+        await client.aclose()
+        assert not shared.closed
 
 
 async def _new_session() -> aiohttp.ClientSession:

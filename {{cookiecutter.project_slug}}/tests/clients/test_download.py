@@ -3,17 +3,17 @@
 import asyncio
 import hashlib
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-{% if cookiecutter.with_s3 -%}
-import aioboto3
-{% endif -%}
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import app
-from {{ cookiecutter.package_name }}.clients import ClientTimeoutError
+from {{ cookiecutter.package_name }}.clients import ClientTimeoutError, RedirectError
 from {{ cookiecutter.package_name }}.clients.download import (
     DownloadClient,
     DownloadTooLargeError,
@@ -23,12 +23,8 @@ from {{ cookiecutter.package_name }}.clients.download import (
 from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 from {{ cookiecutter.package_name }}.features.download import DownloadSettings
 from {{ cookiecutter.package_name }}.files import ChecksumMismatchError
-{%- if cookiecutter.with_s3 %}
-from {{ cookiecutter.package_name }}.storage import ObjectNotFound
-from {{ cookiecutter.package_name }}.storage.s3_client import S3Client
-{%- endif %}
 
-from .conftest import Upstream
+from .conftest import Upstream, build_app
 
 # The test server listens on 127.0.0.1: allow exactly that address, nothing else private.
 LOOPBACK_ONLY = DownloadSettings.model_validate({"allowed_networks": ["127.0.0.1/32"]})
@@ -143,10 +139,12 @@ async def test_hanging_upstream_times_out_within_the_budget(
 
 
 async def test_redirect_loops_are_bounded(upstream: Upstream, tmp_path: Path) -> None:
+    """The transport's limit, as for BaseClient: an upstream fault (502 at the import API)."""
     loop = f"{upstream.base_url}redirect?to={upstream.base_url}redirect"
     async with DownloadClient(settings(max_redirects=2)) as client:
-        with pytest.raises(SourceNotAllowedError, match="redirects"):
+        with pytest.raises(RedirectError, match="more than 2 redirects"):
             await client.to_file(loop, tmp_path / "f")
+    assert upstream.calls["/api/redirect"] == 3, "not retried either"
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "gopher://example.com/", "data:,x"])
@@ -225,28 +223,67 @@ def test_cli_download_refuses_private_targets(upstream_in_thread: str, tmp_path:
     assert result.exit_code == 1
     assert "not allowed" in result.stderr
     assert listing(tmp_path) == []
-{%- if cookiecutter.with_s3 %}
 
 
-async def test_s3_source_reads_only_the_service_bucket(
-    s3_settings: Any, boto_session: aioboto3.Session, tmp_path: Path
+@pytest.fixture
+async def public_looking() -> AsyncIterator[Upstream]:
+    """An upstream on 127.0.0.2: the one address the SSRF tests allow, so 127.0.0.1 is not."""
+    state = Upstream(base_url="")
+    server = TestServer(build_app(state), host="127.0.0.2")
+    try:
+        await server.start_server()
+    except OSError:  # macOS routes only 127.0.0.1 to lo0 by default
+        pytest.skip("127.0.0.2 is not a local address on this machine")
+    state.base_url = str(server.make_url("/api/"))
+    try:
+        yield state
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_a_redirect_to_loopback_is_refused_before_it_is_fetched(
+    public_looking: Upstream, upstream: Upstream, tmp_path: Path, host: str
 ) -> None:
-    async with S3Client(s3_settings, session=boto_session) as s3:
-        await s3.put_bytes("exports/report.csv", b"a,b\n1,2\n", content_type="text/csv")
-        async with DownloadClient(DownloadSettings(), s3=s3) as client:
-            url = f"s3://{s3_settings.bucket}/exports/report.csv"
-            target, written = await client.to_file(url, tmp_path)
-            assert target == tmp_path / "report.csv"
-            assert written.sha256 == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
-            with pytest.raises(SourceNotAllowedError):
-                await client.to_file("s3://someone-elses-bucket/x.csv", tmp_path / "x")
-            with pytest.raises(ObjectNotFound):
-                await client.to_file(f"s3://{s3_settings.bucket}/missing.csv", tmp_path / "y")
-    assert listing(tmp_path) == ["report.csv"]
+    """The hop check sees IP literals, the guarded resolver names: both refuse (403 at the API)."""
+    port = upstream.base_url.split(":")[2].split("/")[0]
+    internal = f"http://{host}:{port}/api/data?size=10"
+    only_public = DownloadSettings.model_validate({"allowed_networks": ["127.0.0.2/32"]})
+    async with DownloadClient(only_public) as client:
+        with pytest.raises(SourceNotAllowedError, match="not allowed"):
+            await client.to_file(f"{public_looking.base_url}redirect?to={internal}", tmp_path)
+    assert public_looking.calls["/api/redirect"] == 1, "refusals are not retried"
+    assert upstream.calls["/api/data"] == 0, "the internal service was never contacted"
+    assert listing(tmp_path) == []
 
 
-async def test_s3_source_needs_an_s3_client(tmp_path: Path) -> None:
-    async with DownloadClient(DownloadSettings()) as client:
-        with pytest.raises(SourceNotAllowedError):
-            await client.to_file("s3://bucket/key", tmp_path / "x")
-{%- endif %}
+async def test_a_redirect_to_another_scheme_is_refused(upstream: Upstream, tmp_path: Path) -> None:
+    async with DownloadClient(settings(allowed_schemes=("http",))) as client:
+        for target, scheme in (("https://127.0.0.1/x", "https"), ("ftp://127.0.0.1/y", "ftp")):
+            with pytest.raises(SourceNotAllowedError, match=f"scheme not allowed: {scheme}"):
+                await client.to_file(f"{upstream.base_url}redirect?to={target}", tmp_path / "f")
+    assert upstream.calls["/api/redirect"] == 2, "each refused at its first hop"
+
+
+async def test_a_redirect_without_location_is_an_upstream_error(tmp_path: Path) -> None:
+    """A 3xx without Location is not saved as if it were the file."""
+
+    async def bare(request: web.Request) -> web.Response:
+        return web.Response(status=302, text="moved, somewhere")
+
+    app = web.Application()
+    app.router.add_get("/bare", bare)
+    async with TestServer(app, host="127.0.0.1") as server, DownloadClient(settings()) as client:
+        with pytest.raises(RedirectError, match="without a Location"):
+            await client.to_file(str(server.make_url("/bare")), tmp_path / "f")
+    assert listing(tmp_path) == []
+
+
+async def test_a_closed_client_cannot_be_reused(upstream: Upstream, tmp_path: Path) -> None:
+    """It would otherwise open a new, never-closed session behind the caller's back."""
+    client = DownloadClient(settings())
+    async with client:
+        await client.to_file(f"{upstream.base_url}data?size=10", tmp_path / "f")
+    await client.aclose()  # closing twice is fine
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.to_file(f"{upstream.base_url}data?size=10", tmp_path / "g")

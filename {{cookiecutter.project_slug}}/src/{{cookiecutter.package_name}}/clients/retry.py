@@ -1,8 +1,9 @@
 """Retry policy: bounded attempts, exponential backoff with full jitter, Retry-After honoured.
 
-The policy only decides *whether* a failure is retried and *how long* to wait; BaseClient runs
-the loop. A plain loop on purpose: a retry library's controller object costs more per request
-than the request itself against a fast upstream, and the first attempt is the common case.
+The policy only decides *whether* a failure is retried and *how long* to wait; the transport
+(`transport.py`) runs the loop for BaseClient and DownloadClient alike. A plain loop on
+purpose: a retry library's controller object costs more per request than the request itself
+against a fast upstream, and the first attempt is the common case.
 """
 
 from __future__ import annotations
@@ -12,22 +13,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from ..features.http_client import HttpClientSettings
 from .errors import ClientConnectionError, ClientTimeoutError, HTTPStatusError
 
 # RFC 9110 idempotent methods: repeating them cannot apply a change twice.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# The `http_client` settings' defaults: one place to change them (a plain model, no env).
+_DEFAULTS = HttpClientSettings()
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently to retry. `attempts=1` turns retries off."""
 
-    attempts: int = 3
-    backoff_base: float = 0.2
-    backoff_max: float = 5.0
+    attempts: int = _DEFAULTS.max_attempts
+    backoff_base: float = _DEFAULTS.backoff_base
+    backoff_max: float = _DEFAULTS.backoff_max
     # A Retry-After longer than this is not waited for: the error is raised at once.
-    max_retry_after: float = 30.0
+    max_retry_after: float = _DEFAULTS.max_retry_after
 
     def __post_init__(self) -> None:
         if self.attempts < 1:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from contextlib import AsyncExitStack
 
     from ..clients.download import DownloadClient
+    from ..clients.sources import Source
     from ..resources import Resources
 
 # SSRF-guarded downloads (the import endpoint); a connection pool of their own.
@@ -61,14 +62,15 @@ class DownloadFeature(Feature):
         # A pool of its own: every download connection goes through the SSRF guard.
         session = DownloadClient.create_session(self.download)
         await stack.enter_async_context(session)
-        client = DownloadClient(
-            self.download,
-            session=session,
+        sources: dict[str, Source] = {}
 {%- if cookiecutter.with_s3 %}
-            s3=resources.find(S3_CLIENT),
+        s3 = resources.find(S3_CLIENT)
+        if s3 is not None:  # s3:// URLs of the service's own bucket, while S3 is on
+            from ..clients.s3_source import S3Source
+
+            sources["s3"] = S3Source(s3)
 {%- endif %}
-        )
-        resources.provide(DOWNLOADS, client)
+        resources.provide(DOWNLOADS, DownloadClient(self.download, session=session, sources=sources))
 
     @classmethod
     def add_commands(cls, cli: typer.Typer) -> None:

@@ -70,7 +70,8 @@ class DownloadFeature(Feature):
 
             sources["s3"] = S3Source(s3)
 {%- endif %}
-        resources.provide(DOWNLOADS, DownloadClient(self.download, session=session, sources=sources))
+        client = DownloadClient(self.download, session=session, sources=sources)
+        resources.provide(DOWNLOADS, client)
 
     @classmethod
     def add_commands(cls, cli: typer.Typer) -> None:

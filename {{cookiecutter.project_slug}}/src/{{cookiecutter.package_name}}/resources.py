@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import {{ "Generic, " if cookiecutter.python_version == "3.11" }}TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 from .features import Feature, features_of
 
@@ -19,7 +19,7 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class ResourceKey{{ "(Generic[T])" if cookiecutter.python_version == "3.11" else "[T]" }}:
+class ResourceKey(Generic[T]):{{ "  # noqa: UP046 - one spelling for every supported Python" if cookiecutter.python_version != "3.11" }}
     """A typed name for one shared resource: `resources.get(KEY)` has the key's type."""
 
     name: str

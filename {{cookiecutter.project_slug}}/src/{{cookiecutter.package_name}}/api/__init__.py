@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import objects
-from .errors import install_error_handlers
+from .errors import install_storage_error_handlers
 from .objects import PREFIX, upload_limit
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def install_api(app: FastAPI) -> None:
-    install_error_handlers(app)
+    install_storage_error_handlers(app)
     app.include_router(objects.router)
 
 

@@ -77,9 +77,9 @@ async def client_disconnect_handler(request: Request, exc: Exception) -> Respons
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_storage_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StorageError, storage_error_handler)
     app.add_exception_handler(ClientDisconnect, client_disconnect_handler)
 
 
-__all__ = ["error_responses", "install_error_handlers", "storage_error_handler"]
+__all__ = ["error_responses", "install_storage_error_handlers", "storage_error_handler"]

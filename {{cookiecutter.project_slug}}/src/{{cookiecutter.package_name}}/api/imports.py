@@ -7,7 +7,6 @@ and a source that fails halfway leaves nothing behind.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -19,7 +18,7 @@ from yarl import URL
 from ..clients.download import DownloadTooLargeError, SourceNotAllowedError
 from ..clients.errors import ClientError, ClientTimeoutError, HTTPStatusError
 from ..features.download import DOWNLOADS
-from ..files import ChecksumMismatchError, UnsafePathError
+from ..files import ChecksumMismatchError, UnsafePathError, verify_sha256
 from ..server.errors import error_response
 from ..storage import DEFAULT_CONTENT_TYPE, check_key
 from ..storage.keys import KEY_PATTERN, MAX_KEY_BYTES
@@ -29,8 +28,6 @@ from .models import StoredObject
 from .objects import PREFIX
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from fastapi import FastAPI
 
 logger = logging.getLogger(__name__)
@@ -87,7 +84,7 @@ async def import_object(
     async with resources.get(DOWNLOADS).open(body.url) as download:
         chunks = download.chunks
         if body.sha256 is not None:
-            chunks = _verified(chunks, body.sha256)
+            chunks = verify_sha256(chunks, body.sha256)
         info = await storage.put_stream(
             body.key or download.filename,
             chunks,
@@ -96,17 +93,6 @@ async def import_object(
         )
     response.headers["location"] = str(request.url_for("get_object", key=quote(info.key)))
     return StoredObject.of(info)
-
-
-async def _verified(chunks: AsyncIterator[bytes], expected: str) -> AsyncIterator[bytes]:
-    """Pass `chunks` through; raise at the end, before storage publishes, if sha256 differs."""
-    digest = hashlib.sha256()
-    async for chunk in chunks:
-        digest.update(chunk)
-        yield chunk
-    actual = digest.hexdigest()
-    if actual != expected.lower():
-        raise ChecksumMismatchError(expected, actual)
 
 
 async def source_not_allowed_handler(request: Request, exc: Exception) -> Response:
@@ -134,7 +120,7 @@ async def upstream_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(502, "The source could not be fetched", details=details)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_download_error_handlers(app: FastAPI) -> None:
     """Download errors in the envelope (they only come from this route)."""
     app.add_exception_handler(SourceNotAllowedError, source_not_allowed_handler)
     # A file:// path that leaves its root.
@@ -144,4 +130,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ClientError, upstream_error_handler)
 
 
-__all__ = ["ImportRequest", "install_error_handlers", "router"]
+__all__ = ["ImportRequest", "install_download_error_handlers", "router"]

@@ -16,7 +16,7 @@ class ObjectImportFeature(WebFeature):
     def install(self, app: FastAPI) -> None:
         from ..api import imports
 
-        imports.install_error_handlers(app)
+        imports.install_download_error_handlers(app)
         app.include_router(imports.router)
 
 

@@ -10,6 +10,9 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import LoggingSettings
 from {{ cookiecutter.package_name }}.context import request_id_var
+{% if cookiecutter.with_server -%}
+from {{ cookiecutter.package_name }}.features.server import uvicorn_loggers
+{% endif -%}
 from {{ cookiecutter.package_name }}.logging import (
     HandOffHandler,
     configure_logging,
@@ -29,8 +32,10 @@ def stream() -> Iterator[io.StringIO]:
     root.setLevel(saved_level)
 
 
-def configure(settings: LoggingSettings, stream: io.StringIO) -> None:
-    config = logging_config(settings)
+def configure(
+    settings: LoggingSettings, stream: io.StringIO, routed: dict[str, bool] | None = None
+) -> None:
+    config = logging_config(settings, routed or {})
     config["handlers"]["default"]["stream"] = stream
     logging.config.dictConfig(config)
 
@@ -125,14 +130,16 @@ def test_level_filters_lines(stream: io.StringIO) -> None:
 
 
 def test_uvicorn_loggers_go_through_the_same_handler(stream: io.StringIO) -> None:
-    configure(LoggingSettings(format="json"), stream)
+    settings = LoggingSettings(format="json")
+    configure(settings, stream, uvicorn_loggers(settings))
     logging.getLogger("uvicorn.error").info("server line")
     assert json.loads(stream.getvalue())["logger"] == "uvicorn.error"
     assert logging.getLogger("uvicorn.error").handlers == []
 
 
 def test_access_log_can_be_turned_off(stream: io.StringIO) -> None:
-    configure(LoggingSettings(access_log=False), stream)
+    settings = LoggingSettings(access_log=False)
+    configure(settings, stream, uvicorn_loggers(settings))
     logging.getLogger("uvicorn.access").info("GET / 200")
     assert stream.getvalue() == ""
 {%- endif %}

@@ -1,9 +1,8 @@
 """Logging set-up: text or JSON lines, each carrying the id of the request it belongs to.
-{%- if cookiecutter.with_server %}
 
-uvicorn's own loggers are routed through the same handler, so access and error lines share
-the format and the request id.
-{%- endif %}
+Loggers of the libraries a feature runs (the server's uvicorn) are routed through the same
+handler when the feature asks for it (`routed=`), so their lines share the format and the
+request id.
 
 Writing a line to stderr can block (a full pipe, a slow terminal or log shipper), so once
 `configure_logging` has run, the logging call only queues the record; a background thread
@@ -20,21 +19,19 @@ import logging.config
 import logging.handlers
 import queue
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .context import request_id_var
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .config import LoggingSettings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-8s %(name)s [%(request_id)s] %(message)s"
-{%- if cookiecutter.with_server %}
-# Loggers that must not keep handlers of their own (uvicorn installs some by default).
-ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncio")
-{%- else %}
-# Loggers that must not keep handlers of their own.
+# Loggers that must not keep handlers of their own; features name more with `routed=`.
 ROUTED_LOGGERS = ("asyncio",)
-{%- endif %}
 
 
 class RequestIdFilter(logging.Filter):
@@ -53,9 +50,7 @@ class JsonFormatter(logging.Formatter):
         "message",
         "asctime",
         "request_id",
-{%- if cookiecutter.with_server %}
-        "color_message",  # uvicorn's copy of the message with terminal colour codes
-{%- endif %}
+        "color_message",  # a copy with terminal colour codes that some libraries add
     }
 
     def format(self, record: logging.LogRecord) -> str:
@@ -74,8 +69,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def logging_config(settings: LoggingSettings) -> dict[str, Any]:
-    """The dictConfig for `settings`; pure, so tests can inspect it."""
+def logging_config(
+    settings: LoggingSettings, routed: Mapping[str, bool] = MappingProxyType({})
+) -> dict[str, Any]:
+    """The dictConfig for `settings`; pure, so tests can inspect it.
+
+    `routed` names more loggers to send through the same handler, each with whether its
+    lines are kept (an access log that is turned off is not).
+    """
     formatter: dict[str, Any] = (
         {"()": JsonFormatter} if settings.format == "json" else {"format": TEXT_FORMAT}
     )
@@ -94,12 +95,9 @@ def logging_config(settings: LoggingSettings) -> dict[str, Any]:
         },
         "root": {"level": settings.level, "handlers": ["default"]},
         "loggers": {
-            name: {"handlers": [], "propagate": True, "level": "NOTSET"} for name in ROUTED_LOGGERS
-        }
-{%- if cookiecutter.with_server %}
-        | {"uvicorn.access": {"handlers": [], "propagate": settings.access_log}},
-{%- else %},
-{%- endif %}
+            name: {"handlers": [], "propagate": keep, "level": "NOTSET"}
+            for name, keep in {**dict.fromkeys(ROUTED_LOGGERS, True), **routed}.items()
+        },
     }
 
 
@@ -119,10 +117,12 @@ class HandOffHandler(logging.handlers.QueueHandler):
 _writers: list[tuple[logging.handlers.QueueListener, HandOffHandler]] = []
 
 
-def configure_logging(settings: LoggingSettings) -> None:
+def configure_logging(
+    settings: LoggingSettings, routed: Mapping[str, bool] = MappingProxyType({})
+) -> None:
     """Install the logging configuration for this process (the CLI calls it once)."""
     stop_logging()
-    logging.config.dictConfig(logging_config(settings))
+    logging.config.dictConfig(logging_config(settings, routed))
     root = logging.getLogger()
     outputs = root.handlers[:]
     hand_off = HandOffHandler(queue.SimpleQueue())

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from starlette.middleware import Middleware
 
+    from ..config import LoggingSettings
     from ..server.middleware import BodyLimit
 
 
@@ -114,7 +115,7 @@ def serve(
 
     settings = settings_from(ctx)
     server = ServerFeature.of(settings).server
-    configure_logging(settings.logging)
+    configure_logging(settings.logging, routed=uvicorn_loggers(settings.logging))
     # uvicorn restores this handler after its graceful shutdown and raises SIGTERM again.
     previous = signal.signal(signal.SIGTERM, _write_logs_then_terminate)
     try:
@@ -142,6 +143,11 @@ def serve(
         signal.signal(signal.SIGTERM, previous)
 
 
+def uvicorn_loggers(logging: LoggingSettings) -> dict[str, bool]:
+    """uvicorn's loggers, routed through the service's handler (their lines kept or not)."""
+    return {"uvicorn": True, "uvicorn.error": True, "uvicorn.access": logging.access_log}
+
+
 def _write_logs_then_terminate(signum: int, frame: FrameType | None) -> None:
     # Log lines are written by a background thread (see logging.py); dying by the default
     # action would lose the last ones, such as the shutdown messages.
@@ -157,4 +163,5 @@ __all__ = [
     "ServerSettings",
     "WebFeature",
     "serve",
+    "uvicorn_loggers",
 ]

@@ -1,21 +1,8 @@
 """The `Storage` protocol: what the example API (or any caller) needs from an object store.
-{%- if cookiecutter.with_files and cookiecutter.with_s3 %}
 
-Two backends implement it: `LocalStorage` (a directory, built on `files/`) and `S3Storage`
-(an adapter over `S3Client`). Both check keys with `check_key`, stream in fixed-size chunks
-and publish an object only once it is complete: an upload that fails, passes `max_bytes` or
-is cancelled leaves nothing behind.
-{%- elif cookiecutter.with_files %}
-
-`LocalStorage` (a directory, built on `files/`) implements it: it checks keys with
-`check_key`, streams in fixed-size chunks and publishes an object only once it is complete:
-an upload that fails, passes `max_bytes` or is cancelled leaves nothing behind.
-{%- else %}
-
-`S3Storage` (an adapter over `S3Client`) implements it: it checks keys with `check_key`,
-streams in fixed-size chunks and publishes an object only once it is complete: an upload
-that fails, passes `max_bytes` or is cancelled leaves nothing behind.
-{%- endif %}
+Every backend (a module of its own in this package) checks keys with `check_key`, streams in
+fixed-size chunks and publishes an object only once it is complete: an upload that fails,
+passes `max_bytes` or is cancelled leaves nothing behind.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """PUT, GET, HEAD, DELETE and listing of /api/v1/objects, the same on every backend."""
 
+import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -134,6 +135,36 @@ async def test_listing_pages_through_every_key_in_order(api: httpx.AsyncClient) 
     assert seen == sorted(keys)
     sizes = {item["key"]: item["size"] for item in (await api.get(OBJECTS)).json()["items"]}
     assert sizes == {key: len(key) for key in keys}
+
+
+async def test_listing_never_fails_while_objects_are_written_and_deleted(
+    api: httpx.AsyncClient,
+) -> None:
+    """An object that comes or goes during a listing is listed or not, never an error."""
+    keys = [f"churn/{index % 4}/{index}.txt" for index in range(48)]
+    done = asyncio.Event()
+
+    async def churn() -> None:
+        # Deleting the last key of a directory removes the directory too (local backend).
+        for _ in range(2):
+            await asyncio.gather(*(api.put(f"{OBJECTS}/{key}", content=b"x") for key in keys))
+            await asyncio.gather(*(api.delete(f"{OBJECTS}/{key}") for key in keys))
+        done.set()
+
+    async def list_until_done() -> list[str]:
+        failures = []
+        while not done.is_set():
+            response = await api.get(OBJECTS, params={"prefix": "churn/", "limit": 1000})
+            if response.status_code != 200:
+                failures.append(response.text)
+                continue
+            listed = [item["key"] for item in response.json()["items"]]
+            if listed != sorted(listed) or not set(listed) <= set(keys):
+                failures.append(f"listing out of order or unknown keys: {listed}")
+        return failures
+
+    _, *listers = await asyncio.gather(churn(), *(list_until_done() for _ in range(4)))
+    assert [failure for failures in listers for failure in failures] == []
 
 
 async def test_listing_filters_by_prefix(api: httpx.AsyncClient) -> None:

@@ -222,6 +222,7 @@ def test_cli_download_refuses_private_targets(upstream_in_thread: str, tmp_path:
     result = CliRunner().invoke(app, ["download", url, str(tmp_path)])
     assert result.exit_code == 1
     assert "not allowed" in result.stderr
+    assert "download.allowed_networks" in result.stderr, "names the setting that allows it"
     assert listing(tmp_path) == []
 
 
@@ -241,7 +242,8 @@ async def public_looking() -> AsyncIterator[Upstream]:
         await server.close()
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+# 127.0.0.1 as a name, and in the numeric forms inet_aton reads (judged as that address).
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "0x7f.1", "127.1"])
 async def test_a_redirect_to_loopback_is_refused_before_it_is_fetched(
     public_looking: Upstream, upstream: Upstream, tmp_path: Path, host: str
 ) -> None:

@@ -204,10 +204,12 @@ def test_filenames_are_sanitised(raw: str, clean: str) -> None:
     assert sanitise_filename(raw) == clean
 
 
+# The allowed networks as JSON, or plain as a shell user writes them first.
+@pytest.mark.parametrize("networks", ['["127.0.0.1/32"]', "127.0.0.1/32", "10.0.0.0/8,127.0.0.1"])
 def test_cli_download_writes_the_file(
-    upstream_in_thread: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    upstream_in_thread: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, networks: str
 ) -> None:
-    monkeypatch.setenv(f"{ENV_PREFIX}DOWNLOAD__ALLOWED_NETWORKS", '["127.0.0.1/32"]')
+    monkeypatch.setenv(f"{ENV_PREFIX}DOWNLOAD__ALLOWED_NETWORKS", networks)
     data = expected_data(120_000)
     digest = hashlib.sha256(data).hexdigest()
     url = f"{upstream_in_thread}data?size=120000"

@@ -50,6 +50,27 @@ def test_config_file_can_come_from_the_environment(
     assert yaml.safe_load(result.stdout)["logging"]["format"] == "json"
 
 
+def test_config_file_after_the_command_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`config --config b.yaml` reads b.yaml, whatever the global option or variable names."""
+    first = tmp_path / "a.yaml"
+    first.write_text("logging:\n  format: json\n", encoding="utf-8")
+    second = tmp_path / "b.yaml"
+    second.write_text("logging:\n  level: WARNING\n", encoding="utf-8")
+    for args in (
+        ["config", "--config", str(second)],
+        ["--config", str(first), "config", "-c", str(second)],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        shown = yaml.safe_load(result.stdout)["logging"]
+        assert (shown["level"], shown["format"]) == ("WARNING", "text"), args
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(first))
+    result = runner.invoke(app, ["config", "--config", str(second)])
+    assert yaml.safe_load(result.stdout)["logging"]["format"] == "text"
+
+
 def test_missing_config_file_exits_2_naming_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     result = runner.invoke(app, ["--config", str(missing), "config"])

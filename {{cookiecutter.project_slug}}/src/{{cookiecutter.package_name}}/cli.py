@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from . import DISTRIBUTION, __version__
-from .commands import CliState, settings_from
+from .commands import CliState, ConfigFile, settings_from
 from .config import CONFIG_ENV_VAR, to_yaml
 from .service import FEATURES, Settings
 
@@ -28,7 +28,8 @@ def options(
             "-c",
             envvar=CONFIG_ENV_VAR,
             dir_okay=False,
-            help="YAML settings file (environment variables still override it).",
+            help="YAML settings file (environment variables still override it); also "
+            "accepted after the command, where it wins.",
         ),
     ] = None,
 ) -> None:
@@ -47,9 +48,10 @@ def show_config(
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Print the built-in defaults instead.")
     ] = False,
+    config: ConfigFile = None,
 ) -> None:
     """Print the effective settings as YAML, with secrets redacted."""
-    settings = Settings.defaults() if defaults else settings_from(ctx)
+    settings = Settings.defaults() if defaults else settings_from(ctx, config)
     typer.echo(to_yaml(settings), nl=False)
 
 

@@ -1,5 +1,7 @@
 """The command-line interface: version, config (effective and defaults) and errors."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,22 @@ def test_config_file_after_the_command_wins(
     monkeypatch.setenv(CONFIG_ENV_VAR, str(first))
     result = runner.invoke(app, ["config", "--config", str(second)])
     assert yaml.safe_load(result.stdout)["logging"]["format"] == "text"
+
+
+def test_a_missing_dependency_is_one_line_that_says_make_install() -> None:
+    """A feature turned on since the last install lacks its dependency: a hint, no traceback."""
+    # `config` imports yaml when it prints; None in sys.modules makes that import fail.
+    code = (
+        "import sys; sys.modules['yaml'] = None; sys.argv = ['cli', 'config']; "
+        "from {{ cookiecutter.package_name }}.cli import main; main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "{{ cookiecutter.package_name }}.config needs the module 'yaml'" in result.stderr
+    assert "make install" in result.stderr
 
 
 def test_missing_config_file_exits_2_naming_the_file(tmp_path: Path) -> None:

@@ -60,7 +60,32 @@ for feature in FEATURES:
 
 
 def main() -> None:
-    app(prog_name=DISTRIBUTION)
+    try:
+        app(prog_name=DISTRIBUTION)
+    except ModuleNotFoundError as exc:
+        importer = _importer_in_this_package(exc)
+        if importer is None:
+            raise
+        # A feature turned on since the last install (a template update, say) brings
+        # dependencies the environment lacks: say what to run, not 60 lines of traceback.
+        typer.echo(
+            f"error: {importer} needs the module {exc.name!r}, which is not installed: "
+            "run `make install` (or `uv sync`) to bring the environment up to date",
+            err=True,
+        )
+        raise SystemExit(1) from None
+
+
+def _importer_in_this_package(exc: ModuleNotFoundError) -> str | None:
+    """The module of this package whose import failed, innermost; None if none of ours did."""
+    importer = None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(f"{__package__}.") and module != __name__:
+            importer = module
+        traceback = traceback.tb_next
+    return importer
 
 
 __all__ = ["app", "main"]

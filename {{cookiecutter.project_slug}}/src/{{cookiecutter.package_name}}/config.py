@@ -2,10 +2,10 @@
 
     {{ cookiecutter.package_name | upper }}_CONFIG=config.yaml {{ cookiecutter.package_name | upper }}_LOGGING__LEVEL=DEBUG {{ cookiecutter.project_slug }} config
 
-Environment variables use the `{{ cookiecutter.package_name | upper }}_` prefix and `__` between nested keys; a list of
-plain values is JSON (`["a", "b"]`) or comma-separated (`a,b`). Unknown keys
+Environment variables use the `{{ cookiecutter.package_name | upper }}_` prefix and `__` between nested keys. Unknown keys
 are an error (a typo must not silently fall back to a default), secrets are `SecretStr`
-(redacted in every dump), and a config file that is named but missing is an error.
+(redacted in every dump), and a config file that is named but missing is an error. A list
+of plain values is JSON (`["a", "b"]`) or comma-separated (`a,b`) in a variable.
 
 This module holds the machinery and the core `logging` section; every feature brings its
 own sections, and `service.Settings` puts them together. `Settings.load(...)` is the one

@@ -1,5 +1,6 @@
 """Property test: any free-text answer is refused with one clear line, or kept as inert text."""
 
+import runpy
 import tomllib
 
 import pytest
@@ -41,7 +42,7 @@ hostile_text = st.one_of(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(field=st.sampled_from(["description", "author_name"]), text=hostile_text)
+@given(field=st.sampled_from(["description", "author_name", "project_name"]), text=hostile_text)
 def test_free_text_is_refused_clearly_or_kept_verbatim(
     render: Render,
     tmp_path_factory: pytest.TempPathFactory,
@@ -66,9 +67,11 @@ def check_answer(
 ) -> None:
     workdir = tmp_path_factory.mktemp("hostile")
     monkeypatch.chdir(workdir)
-    problem = pre_gen.first_error({**VALID_ANSWERS, field: text})
+    # The slug is derived from the project name by default: keep it valid and fixed.
+    answers = {field: text, "project_slug": VALID_ANSWERS["project_slug"]}
+    problem = pre_gen.first_error({**VALID_ANSWERS, **answers})
     try:
-        project = render(output_dir=workdir / "out", **{field: text})
+        project = render(output_dir=workdir / "out", **answers)
     except FailedHookException:
         assert problem is not None, "refused by the hook for a reason it can state"
         assert "\n" not in problem
@@ -80,6 +83,9 @@ def check_answer(
     if field == "description":
         assert pyproject["project"]["description"] == text
         assert text in (project / "README.md").read_text(encoding="utf-8")
+    elif field == "project_name":
+        init = project / "src" / VALID_ANSWERS["package_name"] / "__init__.py"
+        assert runpy.run_path(str(init))["PROJECT_NAME"] == text
     else:
         assert pyproject["project"]["authors"][0]["name"] == text
         assert text in (project / "LICENSE").read_text(encoding="utf-8")

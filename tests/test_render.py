@@ -1,5 +1,8 @@
 """Rendered projects follow the answers, and hostile answers stay inert data."""
 
+import runpy
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -114,3 +117,31 @@ def test_hostile_text_is_data_never_code(
     else:
         assert pyproject["project"]["authors"][0]["name"] == text
         assert text in (project / "LICENSE").read_text()
+
+
+# Names around the line-length limits of `__init__.py`'s two layouts (one line, or split).
+LONG_NAMES = ["A" * 63, "B" * 64, "C" * 91, "D" * 92, "words " * 30]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT + LONG_NAMES)
+def test_project_name_reaches_python_as_data(
+    render: Render, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """`PROJECT_NAME` (the OpenAPI title) is the answer verbatim, in source ruff accepts."""
+    from cookiecutter.exceptions import FailedHookException
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        project = render(project_name=text, project_slug="named")
+    except FailedHookException:
+        assert "\n" in text, "only multi-line text may be refused"
+        return
+    init = project / "src" / "named" / "__init__.py"
+    assert runpy.run_path(str(init))["PROJECT_NAME"] == text
+    assert not list(tmp_path.rglob("PWNED")), "nothing from the answers is executed"
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [ruff, *command, init], cwd=project, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -29,3 +29,20 @@ def test_makefile_image_target_builds_with_docker(projects: dict[str, Path], nam
     makefile = (projects[name] / "Makefile").read_text()
     assert "\nimage: uv.lock ## " in makefile
     assert "docker build --tag" in makefile
+
+
+@pytest.mark.parametrize("name", ["defaults", "cli-only"])
+def test_make_run_passes_a_config_file(projects: dict[str, Path], name: str) -> None:
+    """`make run CONFIG=x.yaml` (README): the file reaches the command; so does ARGS."""
+    project = projects[name]
+    lock = project / "uv.lock"
+    lock.write_text("")
+    try:
+        by_variable = run("make", "-n", "-C", project, "run", "CONFIG=x.yaml", "UV=/bin/true")
+        by_args = run("make", "-n", "-C", project, "run", "ARGS=--config y.yaml", "UV=/bin/true")
+    finally:
+        lock.unlink(missing_ok=True)
+    assert by_variable.returncode == 0, by_variable.stderr
+    command = "serve --config x.yaml" if name == "defaults" else "--config x.yaml --help"
+    assert f"my-service {command}" in by_variable.stdout
+    assert "--config y.yaml" in by_args.stdout

@@ -9,6 +9,8 @@ from {{ cookiecutter.package_name }}.config import (
     CONFIG_ENV_VAR,
     ENV_PREFIX,
     ConfigError,
+    Section,
+    ServiceSettings,
     redacted,
     to_yaml,
 )
@@ -92,6 +94,49 @@ def test_invalid_value_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings.load()
 
 
+def test_log_level_is_case_insensitive(tmp_path: Path) -> None:
+    """`debug` as the logging module reads it; the dump keeps the canonical name."""
+    settings = Settings.load(environ={f"{ENV_PREFIX}LOGGING__LEVEL": "debug"})
+    assert settings.logging.level == "DEBUG"
+    assert yaml.safe_load(to_yaml(settings))["logging"]["level"] == "DEBUG"
+    config = write_yaml(tmp_path / "c.yaml", {"logging": {"level": "Warning"}})
+    assert Settings.load(config, environ={}).logging.level == "WARNING"
+
+
+class ListSection(Section):
+    names: tuple[str, ...] = ()
+    ports: list[int] | None = None
+
+
+class ListSettings(ServiceSettings):
+    """A service with list settings of each kind (features' lists behave the same)."""
+
+    lists: ListSection = ListSection()
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ("a.com", ("a.com",)),
+        ("a.com, b.com,c.com", ("a.com", "b.com", "c.com")),
+        ('["a.com", "b,c"]', ("a.com", "b,c")),
+        ("[]", ()),
+    ],
+)
+def test_list_settings_take_a_value_json_or_comma_separated(
+    names: str, expected: tuple[str, ...]
+) -> None:
+    environ = {f"{ENV_PREFIX}LISTS__NAMES": names, f"{ENV_PREFIX}LISTS__PORTS": "80,443"}
+    settings = ListSettings.load(environ=environ)
+    assert settings.lists.names == expected
+    assert settings.lists.ports == [80, 443]
+
+
+def test_a_list_of_bad_values_names_the_setting() -> None:
+    with pytest.raises(ConfigError, match=r"lists\.ports\.1"):
+        ListSettings.load(environ={f"{ENV_PREFIX}LISTS__PORTS": "80,http"})
+
+
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     missing = tmp_path / "absent.yaml"
     with pytest.raises(ConfigError, match="config file not found"):
@@ -149,6 +194,15 @@ def test_secrets_are_redacted_in_every_dump(monkeypatch: pytest.MonkeyPatch) -> 
     assert redacted(settings)["server"]["auth"]["token"] == "**********"
 
 
+def test_cors_origins_may_be_a_plain_value() -> None:
+    """What a shell user writes first: one origin, or several separated by commas."""
+    name = f"{ENV_PREFIX}SERVER__CORS__ALLOW_ORIGINS"
+    one = Settings.load(environ={name: "http://a.com"})
+    assert one.server.cors.allow_origins == ("http://a.com",)
+    two = Settings.load(environ={name: "http://a.com,https://b.org"})
+    assert two.server.cors.allow_origins == ("http://a.com", "https://b.org")
+
+
 def test_blank_auth_token_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}SERVER__AUTH__TOKEN", " ")
     with pytest.raises(ConfigError, match=r"server\.auth\.token: .*must not be blank"):
@@ -162,9 +216,11 @@ def test_list_settings_come_from_json_in_the_environment(
     assert Settings.load().server.cors.allow_origins == ("https://app.example",)
 
 
-def test_a_list_that_is_not_json_names_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_section_that_is_not_json_names_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Not "cannot read settings from None": the value came from a variable, not a file."""
-    monkeypatch.setenv(f"{ENV_PREFIX}SERVER__CORS__ALLOW_ORIGINS", "https://app.example")
+    monkeypatch.setenv(f"{ENV_PREFIX}SERVER__CORS", "https://app.example")
     with pytest.raises(ConfigError, match="cannot read settings from the environment"):
         Settings.load()
 

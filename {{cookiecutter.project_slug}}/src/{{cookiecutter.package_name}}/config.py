@@ -4,7 +4,8 @@
 
 Environment variables use the `{{ cookiecutter.package_name | upper }}_` prefix and `__` between nested keys. Unknown keys
 are an error (a typo must not silently fall back to a default), secrets are `SecretStr`
-(redacted in every dump), and a config file that is named but missing is an error.
+(redacted in every dump), and a config file that is named but missing is an error. A list
+of plain values is JSON (`["a", "b"]`) or comma-separated (`a,b`) in a variable.
 
 This module holds the machinery and the core `logging` section; every feature brings its
 own sections, and `service.Settings` puts them together. `Settings.load(...)` is the one
@@ -16,9 +17,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Self
+from types import NoneType, UnionType
+from typing import TYPE_CHECKING, Any, Literal, Self, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -27,6 +29,9 @@ from pydantic_settings import (
     SettingsError,
     YamlConfigSettingsSource,
 )
+
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
 
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
 CONFIG_ENV_VAR = f"{ENV_PREFIX}CONFIG"
@@ -48,6 +53,12 @@ class LoggingSettings(Section):
 {%- if cookiecutter.with_server %}
     access_log: bool = True
 {%- endif %}
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        # `debug` is DEBUG, as the logging module reads it; dumps keep the upper-case name.
+        return value.upper() if isinstance(value, str) else value
 
 
 class ServiceSettings(BaseSettings):
@@ -134,6 +145,38 @@ class _EnvironmentSource(EnvSettingsSource):
     def _load_env_vars(self) -> Mapping[str, str | None]:
         # Names are matched case-insensitively, as pydantic-settings does for os.environ.
         return {name.lower(): value for name, value in self._environ.items()}
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        # A list of plain values reads as JSON or, what a shell user writes first, as
+        # comma-separated values: `a.com` and `a.com,b.com` as well as `["a.com"]`.
+        annotation = getattr(field, "annotation", None)  # None for a dict's values
+        if (
+            isinstance(value, str)
+            and not value.lstrip().startswith("[")
+            and _is_list_of_plain_values(annotation)
+        ):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return super().decode_complex_value(field_name, field, value)
+
+
+_SEQUENCES = (tuple, list, set, frozenset)
+_COLLECTIONS = (*_SEQUENCES, dict)
+
+
+def _is_list_of_plain_values(annotation: Any) -> bool:
+    """`tuple[str, ...]`, `list[IPvAnyNetwork]` and the like, optional too; no nested data."""
+    if get_origin(annotation) in (Union, UnionType):
+        members = [arg for arg in get_args(annotation) if arg is not NoneType]
+        return len(members) == 1 and _is_list_of_plain_values(members[0])
+    if get_origin(annotation) not in _SEQUENCES:
+        return False
+    items = [arg for arg in get_args(annotation) if arg is not Ellipsis]
+    return all(
+        get_origin(item) not in _COLLECTIONS
+        and item not in _COLLECTIONS
+        and not (isinstance(item, type) and issubclass(item, BaseModel))
+        for item in items
+    )
 
 
 def _read_file(settings_cls: type[BaseSettings], config_file: Path) -> dict[str, Any]:

@@ -168,8 +168,34 @@ async def test_loopback_is_refused_by_default(backend: Backend, source: Source) 
     async with serve(backend.settings(download={})) as api:
         for host in ("127.0.0.1", "localhost", "[::1]"):
             url = f"http://{host}:{source.port}/files/data.bin"
+            response = await import_(api, url=url, key="k")
+            assert_envelope(response, 403, "source_not_allowed")
+            assert "download.allowed_networks" in response.json()["error"]["message"], host
+    assert source.calls == Counter()
+
+
+# 127.0.0.1 in the forms inet_aton reads (one to four parts, decimal, octal or hex).
+NUMERIC_LOOPBACK = ["2130706433", "0x7f.1", "017700000001", "127.1", "0x7f000001", "0177.0.0.1"]
+
+
+async def test_hosts_written_as_numbers_are_judged_as_their_address(
+    backend: Backend, source: Source
+) -> None:
+    """Refused as 127.0.0.1 (403), never handed to the HTTP library (which answered 502)."""
+    async with serve(backend.settings(download={})) as api:
+        for host in NUMERIC_LOOPBACK:
+            url = f"http://{host}:{source.port}/files/data.bin"
+            response = await import_(api, url=url, key="k")
+            assert_envelope(response, 403, "source_not_allowed")
+            assert "127.0.0.1" in response.json()["error"]["message"], host
+    # Where 127.0.0.1 is allowed, these spellings of it are still refused: not every library
+    # reads them the same way.
+    async with serve(backend.settings()) as api:
+        for host in NUMERIC_LOOPBACK:
+            url = f"http://{host}:{source.port}/files/data.bin"
             assert_envelope(await import_(api, url=url, key="k"), 403, "source_not_allowed")
     assert source.calls == Counter()
+    assert await backend.leftovers() == []
 
 
 async def test_redirect_to_a_private_address_is_refused(

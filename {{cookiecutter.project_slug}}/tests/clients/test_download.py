@@ -204,10 +204,12 @@ def test_filenames_are_sanitised(raw: str, clean: str) -> None:
     assert sanitise_filename(raw) == clean
 
 
+# The allowed networks as JSON, or plain as a shell user writes them first.
+@pytest.mark.parametrize("networks", ['["127.0.0.1/32"]', "127.0.0.1/32", "10.0.0.0/8,127.0.0.1"])
 def test_cli_download_writes_the_file(
-    upstream_in_thread: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    upstream_in_thread: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, networks: str
 ) -> None:
-    monkeypatch.setenv(f"{ENV_PREFIX}DOWNLOAD__ALLOWED_NETWORKS", '["127.0.0.1/32"]')
+    monkeypatch.setenv(f"{ENV_PREFIX}DOWNLOAD__ALLOWED_NETWORKS", networks)
     data = expected_data(120_000)
     digest = hashlib.sha256(data).hexdigest()
     url = f"{upstream_in_thread}data?size=120000"
@@ -222,6 +224,7 @@ def test_cli_download_refuses_private_targets(upstream_in_thread: str, tmp_path:
     result = CliRunner().invoke(app, ["download", url, str(tmp_path)])
     assert result.exit_code == 1
     assert "not allowed" in result.stderr
+    assert "download.allowed_networks" in result.stderr, "names the setting that allows it"
     assert listing(tmp_path) == []
 
 
@@ -241,7 +244,8 @@ async def public_looking() -> AsyncIterator[Upstream]:
         await server.close()
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+# 127.0.0.1 as a name, and in the numeric forms inet_aton reads (judged as that address).
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "0x7f.1", "127.1"])
 async def test_a_redirect_to_loopback_is_refused_before_it_is_fetched(
     public_looking: Upstream, upstream: Upstream, tmp_path: Path, host: str
 ) -> None:

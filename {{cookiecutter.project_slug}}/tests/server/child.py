@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,15 +29,22 @@ class Served:
 
 
 @contextmanager
-def serve_in_child(log_path: Path, env: Mapping[str, str]) -> Iterator[Served]:
+def serve_in_child(
+    log_path: Path,
+    env: Mapping[str, str],
+    *,
+    before: Sequence[str] = (),
+    after: Sequence[str] = (),
+) -> Iterator[Served]:
     """Start `serve` on a free port with `env` added; yield once /health answers.
 
+    `before` and `after` are more command-line arguments, before and after `serve`.
     Output goes to `log_path`. A process still running at the end is stopped with SIGTERM
     (killed if it does not stop).
     """
     port = unused_port()
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"]
-    command += ["--host", HOST, "--port", str(port)]
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", *before, "serve"]
+    command += ["--host", HOST, "--port", str(port), *after]
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
             command,

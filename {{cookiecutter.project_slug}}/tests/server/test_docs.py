@@ -6,6 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from {{ cookiecutter.package_name }} import PROJECT_NAME
 from {{ cookiecutter.package_name }}.server import create_app
 from {{ cookiecutter.package_name }}.server.docs import ASSETS, STATIC_URL, install_docs
 
@@ -22,6 +23,17 @@ CONTENT_TYPES = {
 def referenced_urls(html: str) -> list[str]:
     """Every URL a docs page makes the browser load (src=, href=, url: '…')."""
     return re.findall(r"""(?:src|href)=["']([^"']+)["']|url:\s*['"]([^'"]+)['"]""", html)
+
+
+async def test_openapi_names_the_project_and_the_unit_of_the_process_time(
+    client: httpx.AsyncClient,
+) -> None:
+    """The title is the project's name, not its slug; X-Process-Time says it is milliseconds."""
+    info = (await client.get("/openapi.json")).json()["info"]
+    assert info["title"] == PROJECT_NAME
+    assert "`X-Process-Time`: the milliseconds" in info["description"]
+    elapsed = (await client.get("/health")).headers["x-process-time"]
+    assert re.fullmatch(r"\d+\.\d{3}", elapsed), elapsed
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])

@@ -50,3 +50,18 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(
     assert any(line["request_id"] == "probe-1" for line in access), access
     assert all(line["request_id"] for line in access), "every request line carries its id"
     assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
+
+
+def test_serve_reads_the_config_file_given_after_the_command(tmp_path: Path) -> None:
+    """`serve --config` works, and wins over a `--config` given before the command."""
+    given_before = tmp_path / "before.yaml"
+    given_before.write_text("server:\n  auth:\n    token: token-before\n", encoding="utf-8")
+    given_after = tmp_path / "after.yaml"
+    given_after.write_text("server:\n  auth:\n    token: token-after\n", encoding="utf-8")
+    before = ["--config", str(given_before)]
+    after = ["--config", str(given_after)]
+    with serve_in_child(tmp_path / "server.log", {}, before=before, after=after) as served:
+        headers = {"Authorization": "Bearer token-after"}
+        assert httpx.get(f"{served.url}/version", headers=headers).status_code == 200
+        headers = {"Authorization": "Bearer token-before"}
+        assert httpx.get(f"{served.url}/version", headers=headers).status_code == 401

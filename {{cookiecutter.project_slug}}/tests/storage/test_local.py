@@ -173,6 +173,44 @@ async def test_pages_follow_each_other_without_gaps_or_repeats(local: LocalStora
     assert [item.key for item in only.items] == [k for k in keys if k.startswith("p/1/")]
 
 
+def open_writer_when_read(fifo: Path) -> int | None:
+    """The FIFO's write end once a reader waits on it; None while nobody reads it."""
+    try:
+        return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # ENXIO: no reader yet
+        return None
+
+
+def release(writer: int) -> None:
+    os.write(writer, b"{}")
+    os.close(writer)
+
+
+async def test_listing_skips_objects_deleted_while_it_runs(local: LocalStorage) -> None:
+    """A file or directory removed by a delete mid-walk is left out, not a StorageError.
+
+    The walk reads "a" first; its metadata file is a FIFO, so the walk waits there (after it
+    read the directory) until the deletes of "b" and "c/d" (which prunes c/) are done.
+    """
+    for key in ("race/a", "race/b", "race/c/d"):
+        await local.put_stream(key, chunked(b".", 1))
+    digest = sha256(b"race/a")
+    fifo = local.root / "meta" / digest[:2] / f"{digest}.json"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    listing = asyncio.ensure_future(local.list_page("race/"))
+    while (writer := await asyncio.to_thread(open_writer_when_read, fifo)) is None:
+        assert not listing.done(), listing
+        await asyncio.sleep(0.01)
+    try:
+        await local.delete("race/b")
+        await local.delete("race/c/d")
+    finally:
+        await asyncio.to_thread(release, writer)
+    page = await listing
+    assert [item.key for item in page.items] == ["race/a"]
+
+
 async def test_metadata_that_does_not_match_the_file_is_ignored(local: LocalStorage) -> None:
     info = await local.put_stream("k", chunked(b"original", 4), content_type="text/plain")
     data_file = local.root / "objects" / "k"

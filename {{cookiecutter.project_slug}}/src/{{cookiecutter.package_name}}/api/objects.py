@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
 from ..server.middleware import BodyLimit
@@ -27,6 +28,27 @@ if TYPE_CHECKING:
 PREFIX = "/api/v1/objects"
 # type "/" subtype, then optional parameters; printable ASCII only.
 CONTENT_TYPE_PATTERN = r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+([ \t]*;[ -~]*)?$"
+
+
+class KeyConvertor(Convertor[str]):
+    """Starlette's `path` convertor, newlines included.
+
+    `path` matches `.*`, and `.` stops at a newline: a key with "%0A" matched no route (a
+    404 the API does not document) or, at the end, lost it ("a%0A" routed as "a"). Matching
+    everything hands every key to `check_key`, so every bad key is a 400 `invalid_key`.
+    """
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+# Starlette keeps convertors in one registry by name; this name is ours alone.
+register_url_convertor("object_key", KeyConvertor())
 
 router = APIRouter(prefix=PREFIX, tags=["objects"])
 
@@ -76,7 +98,7 @@ async def list_objects(
 
 
 @router.put(
-    "/{key:path}",
+    "/{key:object_key}",
     responses=error_responses(400, 409, 413, 422, 503),
     openapi_extra=_UPLOAD_BODY,
 )
@@ -100,7 +122,7 @@ async def put_object(
 
 
 @router.get(
-    "/{key:path}",
+    "/{key:object_key}",
     status_code=200,
     response_class=ObjectResponse,
     responses={**_OBJECT_BODY, **error_responses(400, 404, 422, 503)},
@@ -110,14 +132,16 @@ async def get_object(key: Key, storage: StorageDep) -> ObjectResponse:
     return ObjectResponse(await storage.get_stream(key))
 
 
-@router.head("/{key:path}", response_class=Response, responses=error_responses(400, 404, 422, 503))
+@router.head(
+    "/{key:object_key}", response_class=Response, responses=error_responses(400, 404, 422, 503)
+)
 async def head_object(key: Key, storage: StorageDep) -> Response:
     """The headers GET would send, without the body."""
     return Response(headers=object_headers(await storage.head(key)))
 
 
 @router.delete(
-    "/{key:path}",
+    "/{key:object_key}",
     status_code=204,
     response_class=Response,
     responses=error_responses(400, 422, 503),
@@ -128,4 +152,4 @@ async def delete_object(key: Key, storage: StorageDep) -> Response:
     return Response(status_code=204)
 
 
-__all__ = ["CONTENT_TYPE_PATTERN", "PREFIX", "Key", "router", "upload_limit"]
+__all__ = ["CONTENT_TYPE_PATTERN", "PREFIX", "Key", "KeyConvertor", "router", "upload_limit"]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from pydantic import Field, IPvAnyNetwork
 
-from ..commands import settings_from
+from ..commands import ConfigFile, settings_from
 from ..config import Section
 from ..resources import ResourceKey
 from . import Feature
@@ -83,6 +83,7 @@ def download(
     url: Annotated[str, typer.Argument(help="http(s)://, file://{{ ' or s3://' if cookiecutter.with_s3 }} source")],
     dest: Annotated[Path, typer.Argument(help="Target file, or a directory (source name kept)")],
     sha256: Annotated[str | None, typer.Option(help="Expected sha256 (hex) of the content")] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Download URL to DEST atomically, with a progress bar (limits from `download` settings)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -91,7 +92,7 @@ def download(
     from ..clients.errors import ClientError
     from ..files import FileError
 
-    section = DownloadFeature.of(settings_from(ctx)).download
+    section = DownloadFeature.of(settings_from(ctx, config)).download
     columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task("download", total=None)

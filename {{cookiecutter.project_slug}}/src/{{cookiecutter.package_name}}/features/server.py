@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import Field, SecretStr, field_validator
 
-from ..commands import settings_from
+from ..commands import ConfigFile, settings_from
 from ..config import Section
 from ..logging import configure_logging, stop_logging
 from . import Feature
@@ -106,6 +106,7 @@ def serve(
     port: Annotated[
         int | None, typer.Option(min=0, max=65535, help="Bind port [default: server.port]")
     ] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Run the HTTP server (uvicorn, with uvloop and httptools when installed)."""
     # Imported here so the other commands start without loading the web stack.
@@ -113,7 +114,7 @@ def serve(
 
     from ..server import create_app
 
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, config)
     server = ServerFeature.of(settings).server
     configure_logging(settings.logging, routed=uvicorn_loggers(settings.logging))
     # uvicorn restores this handler after its graceful shutdown and raises SIGTERM again.

@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from .. import DISTRIBUTION, __version__
+from .. import PROJECT_NAME, __version__
 from ..features import features_of
 from ..features.server import WebFeature
 from . import health
@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 
     from ..features.server import ServerFeature
 
+# The OpenAPI document's description: what every response carries besides its body.
+API_DESCRIPTION = (
+    "Every response carries `X-Request-ID` (the request's id, also in every log line) and "
+    "`X-Process-Time`: the milliseconds the service took to start the response (not the "
+    "time to send the body). Errors use one envelope: "
+    '`{"error": {"code", "message", "details", "request_id"}}`.'
+)
+
 
 def create_app(settings: ServerFeature) -> FastAPI:
     """Build the app from `settings`; nothing is read from the environment here.
@@ -39,7 +47,8 @@ def create_app(settings: ServerFeature) -> FastAPI:
     """
     server = settings.server
     app = FastAPI(
-        title=DISTRIBUTION,
+        title=PROJECT_NAME,
+        description=API_DESCRIPTION,
         version=__version__,
         # The docs pages come from install_docs: FastAPI's own load their assets from a CDN.
         docs_url=None,
@@ -116,4 +125,4 @@ def build_middleware(
     return stack
 
 
-__all__ = ["build_middleware", "create_app"]
+__all__ = ["API_DESCRIPTION", "build_middleware", "create_app"]

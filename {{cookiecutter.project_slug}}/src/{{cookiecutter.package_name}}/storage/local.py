@@ -247,7 +247,9 @@ class LocalStorage:
         """The first `wanted` objects in key order with keys > `after` starting with `prefix`.
 
         Directories sort as their name plus "/", which gives plain string order of the keys;
-        whole subtrees that cannot hold a wanted key are skipped without being read.
+        whole subtrees that cannot hold a wanted key are skipped without being read. An object
+        deleted while the walk runs (its file, or its emptied directory, gone) is not listed,
+        as in an S3 listing: concurrent writes and deletes never fail a listing.
         """
         found: list[ObjectInfo] = []
 
@@ -260,10 +262,18 @@ class LocalStorage:
                         continue
                     if after is not None and after > key and not after.startswith(key):
                         continue
-                    if walk(Path(entry.path), key):
+                    try:
+                        done = walk(Path(entry.path), key)
+                    except _MISSING_ERRORS:
+                        continue  # pruned by a delete since the parent was read
+                    if done:
                         return True
                 elif key.startswith(prefix) and (after is None or key > after):
-                    found.append(self._describe(key, entry.stat(follow_symlinks=False)))
+                    try:
+                        status = entry.stat(follow_symlinks=False)
+                    except _MISSING_ERRORS:
+                        continue  # deleted since the directory was read
+                    found.append(self._describe(key, status))
                     if len(found) == wanted:
                         return True
             return False

@@ -160,6 +160,7 @@ def test_turning_a_feature_off_and_on_removes_and_restores_its_files(
     assert_clean_merge(project)
     assert not metrics.exists()
     assert full - files_of(project) == {
+        "src/my_service/features/metrics.py",
         "src/my_service/server/metrics.py",
         "tests/server/test_metrics.py",
     }

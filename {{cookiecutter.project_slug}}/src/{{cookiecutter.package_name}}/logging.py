@@ -1,6 +1,6 @@
 """Logging set-up: text or JSON lines, each carrying the id of the request it belongs to.
 
-Loggers of the libraries a feature runs (the server's uvicorn) are routed through the same
+Loggers of the libraries a feature runs (the web server's, say) are routed through the same
 handler when the feature asks for it (`routed=`), so their lines share the format and the
 request id.
 

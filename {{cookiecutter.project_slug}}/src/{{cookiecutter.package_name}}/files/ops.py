@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +28,9 @@ async def move(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path
 
 async def rmtree(path: str | os.PathLike[str], *, missing_ok: bool = False) -> None:
     try:
-        await aioshutil.rmtree(path)
+        # A worker thread, as aioshutil would use: its rmtree wrapper is typed too narrowly
+        # for Python 3.12+'s shutil.rmtree (mypy: "Too few arguments").
+        await asyncio.to_thread(shutil.rmtree, path)
     except FileNotFoundError:
         if not missing_ok:
             raise

@@ -33,6 +33,8 @@ class Resources:
     """
 
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    # The last result of each check, so /ready logs a change of state once, not every probe.
+    readiness_states: dict[str, str] = field(default_factory=dict)
     shutting_down: bool = False
     _values: dict[str, object] = field(default_factory=dict, repr=False)
 

@@ -1,6 +1,7 @@
 """/health, /ready and /version, and the lifespan that backs them."""
 
 import asyncio
+import logging
 
 import httpx
 import pytest
@@ -58,6 +59,34 @@ async def test_failing_check_makes_ready_503_in_the_envelope(
     assert error["code"] == "service_unavailable"
     assert error["details"] == {"checks": {"database": "unavailable"}}
     assert "db-7.internal" not in response.text, "failure reasons stay in the log"
+
+
+async def test_a_failing_check_logs_one_line_per_change_not_per_probe(
+    app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Kubernetes probes every few seconds: one line when it breaks, one when it recovers."""
+    down = True
+
+    async def flaky() -> None:
+        if down:
+            raise ConnectionError("connection refused to db-7.internal:5432")
+
+    app.state.resources.readiness_checks["database"] = flaky
+    with caplog.at_level(logging.INFO, logger=health.__name__):
+        for _ in range(3):
+            assert (await client.get("/ready")).status_code == 503
+        down = False
+        assert (await client.get("/ready")).status_code == 200
+    lines = [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records]
+    assert lines == [
+        (
+            "WARNING",
+            "readiness check database: unavailable "
+            "(ConnectionError: connection refused to db-7.internal:5432)",
+            None,
+        ),
+        ("INFO", "readiness check database: ok again", None),
+    ]
 
 
 async def test_hanging_check_times_out(

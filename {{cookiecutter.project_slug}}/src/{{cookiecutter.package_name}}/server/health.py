@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 # A dependency that does not answer within this budget counts as unavailable.
 CHECK_TIMEOUT_SECONDS = 2.0
+# The longest reason a log line repeats from a failing check's exception.
+REASON_CHARS = 200
 
 router = APIRouter(tags=["health"])
 
@@ -51,7 +53,10 @@ async def ready(
     """Readiness: every dependency check passes and the app is not shutting down."""
     names = sorted(resources.readiness_checks)
     results = await asyncio.gather(
-        *(_run(name, resources.readiness_checks[name]) for name in names)
+        *(
+            _run(name, resources.readiness_checks[name], resources.readiness_states)
+            for name in names
+        )
     )
     checks = dict(zip(names, results, strict=True))
     if resources.shutting_down:
@@ -66,18 +71,30 @@ async def version() -> VersionInfo:
     return VersionInfo(name=DISTRIBUTION, version=__version__)
 
 
-async def _run(name: str, check: ReadinessCheck) -> str:
+async def _run(name: str, check: ReadinessCheck, previous: dict[str, str]) -> str:
+    """Run one check; log a line when its state changes, not on every probe.
+
+    Orchestrators probe every few seconds: a traceback per probe would flood the logs while a
+    dependency is down. The reason goes to the log, not to the unauthenticated caller; the
+    traceback only at DEBUG.
+    """
+    reason = ""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
             await check()
+        state = "ok"
     except TimeoutError:
-        logger.warning("readiness check %s timed out", name)
-        return "timeout"
-    except Exception:
-        # The reason goes to the log, not to the unauthenticated caller.
-        logger.warning("readiness check %s failed", name, exc_info=True)
-        return "unavailable"
-    return "ok"
+        state, reason = "timeout", f"no answer within {CHECK_TIMEOUT_SECONDS} s"
+    except Exception as exc:
+        logger.debug("readiness check %s failed", name, exc_info=True)
+        state, reason = "unavailable", f"{type(exc).__name__}: {exc}"[:REASON_CHARS]
+    if previous.get(name, "ok") != state:
+        if state == "ok":
+            logger.info("readiness check %s: ok again", name)
+        else:
+            logger.warning("readiness check %s: %s (%s)", name, state, reason)
+    previous[name] = state
+    return state
 
 
 __all__ = ["router"]

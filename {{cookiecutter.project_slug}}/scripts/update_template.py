@@ -9,7 +9,7 @@ Run it as `make update-template`. Steps:
    answers of this project are refused);
 4. fail when anything is left unmerged, as a `.rej` file or with conflict markers;
 5. when pyproject.toml changed, refresh uv.lock with the project's uv (UPDATE_TEMPLATE_UV, set
-   by the Makefile), so `uv sync --locked` in CI and Docker keeps working.
+   by the Makefile), so `uv sync --locked` keeps working.
 """
 
 from __future__ import annotations

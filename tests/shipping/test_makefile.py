@@ -29,3 +29,14 @@ def test_makefile_image_target_builds_with_docker(projects: dict[str, Path], nam
     makefile = (projects[name] / "Makefile").read_text()
     assert "\nimage: uv.lock ## " in makefile
     assert "docker build --tag" in makefile
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_make_help_aligns_every_description(projects: dict[str, Path], name: str) -> None:
+    """Issue 14: names longer than 10 characters (update-template) pushed their text right."""
+    result = run("make", "help", "UV=/bin/true", cwd=projects[name])
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert "update-template" in {line.split()[0] for line in lines}
+    starts = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
+    assert len(starts) == 1, result.stdout

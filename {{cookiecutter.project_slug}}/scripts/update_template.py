@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 
@@ -30,7 +31,7 @@ def git(*args: str, cwd: Path) -> str:
     return result.stdout
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     print(f"update-template: {message}", file=sys.stderr)
     raise SystemExit(1)
 

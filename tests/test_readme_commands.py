@@ -154,9 +154,7 @@ def test_readme_s3_section_alone_moves_the_objects_api_to_s3(
     assert "storage.backend=s3" in log
 
 
-def test_objects_api_says_at_startup_that_it_stores_locally(
-    project: Path, tmp_path: Path
-) -> None:
+def test_objects_api_says_at_startup_that_it_stores_locally(project: Path, tmp_path: Path) -> None:
     """Without the S3 variables, one INFO line names the local directory and the setting."""
     with running_service(project, tmp_path) as service:
         log = service.log_text()

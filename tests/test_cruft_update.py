@@ -366,9 +366,9 @@ def test_update_that_changes_dependencies_leaves_a_lock_uv_sync_locked_accepts(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"six>=1.16"' in (project / "pyproject.toml").read_text()
-    assert "uv.lock" in run("git", "diff", "--name-only", "--staged", cwd=project).stdout
     locked = run(uv_binary(), "sync", "--locked", "--dry-run", cwd=project, check=False)
     assert locked.returncode == 0, locked.stdout + locked.stderr
+    assert "uv.lock" in run("git", "diff", "--name-only", "--staged", cwd=project).stdout
 
 
 def test_documented_review_command_shows_the_update(

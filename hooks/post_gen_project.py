@@ -369,7 +369,8 @@ def under_cruft(answers: Mapping[str, Any]) -> bool:
 
 def next_steps(answers: Mapping[str, Any], linked: bool) -> str:
     """What to type after rendering: printed only, the same text for the same answers."""
-    run = "serves the API on http://127.0.0.1:8080" if answers.get("with_server") else "the CLI"
+    served = answers.get("with_server")
+    run = "serves the API on http://127.0.0.1:8080" if served else "runs the CLI"
     if linked:
         update = "make update-template  # later: pull template improvements (see .cruft.json)"
     else:

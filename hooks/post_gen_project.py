@@ -2,9 +2,9 @@
 
 The hook only deletes files and directories inside the generated project (and, under plain
 cookiecutter only, writes `.cruft.json`, or prints how to link the project later when the
-template is no git checkout at an absolute path). It runs no commands, uses no network, clock,
-randomness or environment, so `cruft update` can re-run it on two temporary renders and get
-byte-identical trees.
+template is no git checkout at an absolute path, then prints the next steps). It runs no
+commands, uses no network, clock, randomness or environment, so `cruft update` can re-run it
+on two temporary renders and get byte-identical trees.
 """
 
 from __future__ import annotations
@@ -367,12 +367,32 @@ def under_cruft(answers: Mapping[str, Any]) -> bool:
     return "_commit" in answers
 
 
+def next_steps(answers: Mapping[str, Any], linked: bool) -> str:
+    """What to type after rendering: printed only, the same text for the same answers."""
+    served = answers.get("with_server")
+    run = "serves the API on http://127.0.0.1:8080" if served else "runs the CLI"
+    if linked:
+        update = "make update-template  # later: pull template improvements (see .cruft.json)"
+    else:
+        update = "cruft link <template-url>  # once, to get template updates later"
+    return "\n".join(
+        (
+            "next steps:",
+            f"  cd {answers['project_slug']}",
+            f"  make run   # installs everything on first use, then {run}",
+            "  make test  # the test suite; `make help` lists every target",
+            f"  {update}",
+        )
+    )
+
+
 def main(answers: Mapping[str, Any], root: Path) -> int:
     plan = make_plan(answers)
     for note in plan.notes:
         print(note)
     delete(root, plan.remove)
     if under_cruft(answers):
+        # cruft also runs this hook on the temporary renders of `cruft update`: print nothing.
         return 0
     state = cruft_state(answers)
     if state is not None:
@@ -381,6 +401,7 @@ def main(answers: Mapping[str, Any], root: Path) -> int:
         (root / ".cruft.json").write_text(text, encoding="utf-8")
     elif "_repo_dir" in answers:
         print(LINK_NOTE)
+    print(next_steps(answers, linked=state is not None))
     return 0
 
 

@@ -93,6 +93,7 @@ DEPENDENCY_MODULES = frozenset(
         "pathable",
         "pathspec",
         "pluggy",
+        "pre_commit",
         "prometheus_client",
         "propcache",
         "py",

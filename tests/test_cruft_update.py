@@ -53,6 +53,16 @@ class TemplateRepo:
         )
         self.v2 = commit_all(self.path, "v2")
 
+    def add_dependency(self) -> None:
+        """Commit v2: a release whose pyproject.toml needs one more dependency."""
+        pyproject = self.path / "{{cookiecutter.project_slug}}" / "pyproject.toml"
+        pyproject.write_text(
+            pyproject.read_text().replace(
+                "dependencies = [\n", 'dependencies = [\n    "six>=1.16",\n', 1
+            )
+        )
+        self.v2 = commit_all(self.path, "v2: a new dependency")
+
 
 @pytest.fixture
 def template_repo(tmp_path: Path) -> TemplateRepo:
@@ -342,3 +352,74 @@ def test_pre_commit_rejects_update_leftovers(template_repo: TemplateRepo, tmp_pa
     assert hook("no-conflict-markers", "clean.py") == 0
     assert hook("no-rejected-hunks", "config.py.rej") != 0
     assert hook("no-rejected-hunks", "clean.py") == 0
+
+
+def test_update_that_changes_dependencies_leaves_a_lock_uv_sync_locked_accepts(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """Issue 14: CI and the Dockerfile run `uv sync --locked` on the committed lock."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    run(uv_binary(), "lock", cwd=project)  # what the first `make install` does; then committed
+    commit_all(project, "lock")
+    template_repo.add_dependency()
+
+    result = make_update_template(project)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"six>=1.16"' in (project / "pyproject.toml").read_text()
+    locked = run(uv_binary(), "sync", "--locked", "--dry-run", cwd=project, check=False)
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    assert "uv.lock" in run("git", "diff", "--name-only", "--staged", cwd=project).stdout
+
+
+def test_documented_review_command_shows_the_update(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """Issue 14: the README's review step after `make update-template` shows what changed."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    block = (project / "README.md").read_text().split("\n## Template updates\n", 1)[1]
+    commands = block.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    review = [line for line in commands if line.startswith("git diff")]
+    assert len(review) == 1, commands
+    template_repo.improve()
+    result = make_update_template(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    shown = run("bash", "-c", review[0], cwd=project).stdout
+
+    assert "UPGRADING.md" in shown
+    assert "Generated from ant31box-template" in shown
+    assert "--durations=5" in shown
+    assert review[0].split("#")[0].strip() in result.stdout, "the script names the same command"
+
+
+def test_make_update_template_rejects_an_unknown_answer_and_lists_the_valid_ones(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """Issue 14: a typo in VARIABLES was ignored by cruft and reported as a success."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+    template_repo.improve()
+
+    result = make_update_template(project, """VARIABLES={"with_metrik": true}""")
+
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "with_metrik" in result.stderr
+    assert "valid names: " in result.stderr
+    listed = result.stderr.split("valid names: ", 1)[1].splitlines()[0]
+    valid = {name.strip() for name in listed.split(",")}
+    assert {"with_metrics", "project_slug", "with_server"} <= valid
+    assert run("git", "status", "--porcelain", cwd=project).stdout == "", "nothing changed"
+
+
+def test_make_update_template_on_an_up_to_date_project_says_so(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """Issue 14: "Nothing to do" was followed by "done; review `git diff`"."""
+    project = cruft_create(template_repo, tmp_path / "out", {})
+
+    result = make_update_template(project)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "up to date" in result.stdout
+    assert "review" not in result.stdout + result.stderr
+    assert run("git", "status", "--porcelain", cwd=project).stdout == ""

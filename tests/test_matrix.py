@@ -227,7 +227,7 @@ def orphan_modules(project: Path, package: str) -> list[str]:
 
 # Dev dependencies that no module imports: tools run by make/pre-commit and pytest plugins
 # loaded by pytest's configuration. Anything else in the dev group must be imported somewhere.
-DEV_TOOLS = {"mypy", "pytest", "pytest-asyncio", "ruff"}
+DEV_TOOLS = {"mypy", "pre-commit", "pytest", "pytest-asyncio", "ruff"}
 # Stub packages are used when the module they type is imported.
 STUBS = {"types-aioboto3": "aioboto3", "types-aiofiles": "aiofiles", "types-pyyaml": "yaml"}
 

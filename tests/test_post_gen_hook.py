@@ -2,6 +2,8 @@
 
 import ast
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -470,6 +472,7 @@ def plain_cookiecutter_answers(template: str, repo_dir: Path | str) -> dict[str,
     """What plain cookiecutter passes the hook: `_template`, `_repo_dir`, no `_commit`."""
     return {
         **ALL_ON,
+        "project_slug": "my-service",
         "__prompts__": {"project_name": "Project name"},
         "_template": template,
         "_repo_dir": str(repo_dir),
@@ -514,22 +517,59 @@ def test_cruft_state_is_none_under_cruft_without_repo_dir_or_commit(tmp_path: Pa
 def test_relative_template_path_prints_how_to_link_later(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert post_gen.main(plain_cookiecutter_answers(".", "."), tmp_path) == 0
+    answers = plain_cookiecutter_answers(".", ".")
+    assert post_gen.main(answers, tmp_path) == 0
     assert not (tmp_path / ".cruft.json").exists()
     out = capsys.readouterr().out
-    assert out.strip() == post_gen.LINK_NOTE
+    assert out == post_gen.LINK_NOTE + "\n" + post_gen.next_steps(answers, linked=False) + "\n"
     assert "cruft link <template-url>" in out
 
 
-def test_plain_cookiecutter_from_a_checkout_writes_cruft_json_silently(
+def test_plain_cookiecutter_from_a_checkout_writes_cruft_json_and_prints_next_steps(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     template = tmp_path / "template"
     git_dir(template, SHA)
     (tmp_path / "project").mkdir()
-    post_gen.main(plain_cookiecutter_answers(str(template), template), tmp_path / "project")
+    answers = plain_cookiecutter_answers(str(template), template)
+    post_gen.main(answers, tmp_path / "project")
     assert (tmp_path / "project" / ".cruft.json").is_file()
-    assert capsys.readouterr().out == ""
+    out = capsys.readouterr().out
+    assert out == post_gen.next_steps(answers, linked=True) + "\n", "only the next steps"
+    assert "make update-template" in out
+
+
+def test_rendering_prints_the_next_steps_the_same_way_every_time(
+    tmp_path: Path, cookiecutter_config: Path
+) -> None:
+    """Issue 14: after `cookiecutter`, the next steps (cd, make run, make test, cruft link)."""
+    outputs = []
+    for name in ("a", "b"):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cookiecutter",
+                "--no-input",
+                "--config-file",
+                str(cookiecutter_config),
+                "--output-dir",
+                str(tmp_path / name),
+                str(PROJECT_TEMPLATE.parent),
+                "project_name=Billing API",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1], "deterministic"
+    steps = outputs[0][outputs[0].index("next steps:") :].splitlines()
+    assert steps[1] == "  cd billing-api"
+    assert steps[2].startswith("  make run ")
+    assert steps[3].startswith("  make test ")
+    assert "cruft link" in steps[4] or "make update-template" in steps[4]
+    assert (tmp_path / "a" / "billing-api" / "Makefile").is_file()
 
 
 def test_under_cruft_the_hook_writes_no_cruft_json(

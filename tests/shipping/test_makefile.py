@@ -46,3 +46,14 @@ def test_make_run_passes_a_config_file(projects: dict[str, Path], name: str) -> 
     command = "serve --config x.yaml" if name == "defaults" else "--config x.yaml --help"
     assert f"my-service {command}" in by_variable.stdout
     assert "--config y.yaml" in by_args.stdout
+
+
+@pytest.mark.parametrize("name", RENDERS)
+def test_make_help_aligns_every_description(projects: dict[str, Path], name: str) -> None:
+    """Issue 14: names longer than 10 characters (update-template) pushed their text right."""
+    result = run("make", "help", "UV=/bin/true", cwd=projects[name])
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert "update-template" in {line.split()[0] for line in lines}
+    starts = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
+    assert len(starts) == 1, result.stdout

@@ -115,3 +115,14 @@ def test_template_update_runs_weekly_and_opens_a_pull_request(projects: dict[str
     checkouts = [step for step in steps(update) if "checkout@" in step.get("uses", "")]
     tokens = [step["with"]["token"] for step in checkouts]
     assert tokens == ["${{ secrets.TEMPLATE_UPDATE_TOKEN || github.token }}"]
+
+
+def test_template_update_workflow_relocks_with_its_uv(projects: dict[str, Path]) -> None:
+    """Issue 14: the update PR's uv.lock must pass `uv sync --locked` (CI, Docker)."""
+    update = load_yaml(workflows(projects["defaults"])["template-update.yml"])
+    (apply,) = [step for step in steps(update) if "update_template.py" in step.get("run", "")]
+    # The script runs `uv lock` with this uv when pyproject.toml changed (tested end to end
+    # through `make update-template` in test_cruft_update.py); setup-uv puts it on PATH.
+    assert apply["env"]["UPDATE_TEMPLATE_UV"] == "uv"
+    setup = [step for step in steps(update) if "setup-uv@" in step.get("uses", "")]
+    assert steps(update).index(setup[0]) < steps(update).index(apply)

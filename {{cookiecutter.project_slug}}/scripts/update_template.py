@@ -5,18 +5,23 @@ Run it as `make update-template`. Steps:
 2. render the project exactly as the template produced it at the recorded commit and write
    those files into git's object store, so `git apply -3` has the merge base it needs;
 3. run `cruft update` (with `--variables-to-update` when `make update-template VARIABLES=...`
-   sets UPDATE_TEMPLATE_VARIABLES to a JSON object of answers to change);
-4. fail when anything is left unmerged, as a `.rej` file or with conflict markers.
+   sets UPDATE_TEMPLATE_VARIABLES to a JSON object of answers to change; names that are not
+   answers of this project are refused);
+4. fail when anything is left unmerged, as a `.rej` file or with conflict markers;
+5. when pyproject.toml changed, refresh uv.lock with the project's uv (UPDATE_TEMPLATE_UV, set
+   by the Makefile), so `uv sync --locked` keeps working.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 
@@ -26,7 +31,7 @@ def git(*args: str, cwd: Path) -> str:
     return result.stdout
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     print(f"update-template: {message}", file=sys.stderr)
     raise SystemExit(1)
 
@@ -86,7 +91,14 @@ def leftovers(root: Path) -> list[str]:
     return problems
 
 
-def variables_to_update(text: str) -> list[str]:
+def answer_names(state: dict[str, object]) -> list[str]:
+    """The answers this project was generated with (the names VARIABLES may change)."""
+    context = state["context"]
+    assert isinstance(context, dict)
+    return sorted(key for key in context["cookiecutter"] if not key.startswith("_"))
+
+
+def variables_to_update(text: str, known: list[str]) -> list[str]:
     """cruft arguments for the answers to change, given as a JSON object (or nothing)."""
     if not text.strip():
         return []
@@ -96,28 +108,57 @@ def variables_to_update(text: str) -> list[str]:
         answers = None
     if not isinstance(answers, dict):
         fail(f"VARIABLES must be a JSON object of answers to change, got: {text}")
+    # cruft ignores a name the template does not know, so a typo would pass as a success.
+    unknown = sorted(set(answers) - set(known))
+    if unknown:
+        fail(
+            f"VARIABLES names no answer of this project: {', '.join(unknown)}; "
+            f"valid names: {', '.join(known)}"
+        )
     return ["--variables-to-update", json.dumps(answers)]
 
 
+def refresh_lock(root: Path) -> None:
+    """Re-lock after the update changed pyproject.toml, or fail saying to run `uv lock`."""
+    changed = git("diff", "--name-only", "HEAD", "--", "pyproject.toml", cwd=root).split()
+    if not changed or not (root / "uv.lock").is_file():
+        return
+    uv = os.environ.get("UPDATE_TEMPLATE_UV") or shutil.which("uv")
+    if not uv:
+        fail("pyproject.toml changed but no uv was found: run `uv lock`, then commit uv.lock")
+    print("update-template: pyproject.toml changed; refreshing uv.lock with `uv lock`")
+    if subprocess.run([uv, "lock"], cwd=root).returncode != 0:
+        fail("`uv lock` failed after the update: fix pyproject.toml, run `uv lock`, then commit")
+    # Staged like the rest of the update, so `git diff HEAD` shows it with the other changes.
+    git("add", "uv.lock", cwd=root)
+
+
 def main(argv: list[str]) -> int:
-    variables = variables_to_update(os.environ.get("UPDATE_TEMPLATE_VARIABLES", ""))
     root = Path(git("rev-parse", "--show-toplevel", cwd=Path.cwd()).strip())
     if git("status", "--porcelain", cwd=root).strip():
         fail("the working tree is not clean; commit or stash your changes first")
     cruft_file = root / ".cruft.json"
     if not cruft_file.is_file():
         fail("no .cruft.json: this project is not linked to its template (see `cruft link`)")
-    seed_pristine_render(root, json.loads(cruft_file.read_text(encoding="utf-8")))
+    state = json.loads(cruft_file.read_text(encoding="utf-8"))
+    variables = variables_to_update(
+        os.environ.get("UPDATE_TEMPLATE_VARIABLES", ""), answer_names(state)
+    )
+    seed_pristine_render(root, state)
     update = subprocess.run(
         ["cruft", "update", "--skip-apply-ask", "--project-dir", str(root), *variables, *argv]
     )
     if update.returncode != 0:
         fail("cruft update failed")
+    if not git("status", "--porcelain", cwd=root).strip():
+        print("update-template: nothing changed; the project is up to date with its template")
+        return 0
     problems = leftovers(root)
     if problems:
         print("\n".join(problems), file=sys.stderr)
-        fail("the update left conflicts; resolve them, then commit")
-    print("update-template: done; review `git diff` and commit")
+        fail("the update left conflicts; resolve them (and run `uv lock`), then commit")
+    refresh_lock(root)
+    print("update-template: done; review the staged changes with `git diff HEAD`, then commit")
     return 0
 
 

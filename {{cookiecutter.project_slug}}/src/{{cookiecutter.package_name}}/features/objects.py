@@ -92,17 +92,34 @@ class ObjectsApiFeature(WebFeature):
             # A directory, created here if it does not exist.
             local = await stack.enter_async_context(LocalStorage(self.storage.root))
             resources.provide(STORAGE, local)
+            # Said once at startup: with S3 configured too, where uploads land is not obvious.
+            logger.info(
+                "objects API storage: local directory %s (storage.backend=local)",
+                self.storage.root,
+            )
             return
 {%- endif %}
 {%- if cookiecutter.with_s3 %}
         s3 = resources.find(S3_CLIENT)
         if s3 is None:
             # Without a bucket there is no backend: the routes answer 503 until S3 is on.
-            logger.warning("object storage is off: /api/v1/objects answers 503 until S3 is on")
+            logger.warning(
+                "objects API storage: none (s3.enabled=false): /api/v1/objects answers 503"
+            )
             return
         from ..storage.s3_storage import S3Storage
 
         resources.provide(STORAGE, S3Storage(s3))
+        logger.info(
+            "objects API storage: S3 bucket %s, key prefix %r (%s)",
+            s3.bucket,
+            s3.key_prefix,
+{%- if cookiecutter.with_files %}
+            "storage.backend=s3",
+{%- else %}
+            "S3 is this service's only backend",
+{%- endif %}
+        )
 {%- endif %}
 
     def install(self, app: FastAPI) -> None:

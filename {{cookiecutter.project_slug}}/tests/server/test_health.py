@@ -64,7 +64,7 @@ async def test_failing_check_makes_ready_503_in_the_envelope(
 async def test_a_failing_check_logs_one_line_per_change_not_per_probe(
     app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Kubernetes probes every few seconds: one line when it breaks, one when it recovers."""
+    """Orchestrators probe every few seconds: one line when it breaks, one when it recovers."""
     down = True
 
     async def flaky() -> None:

@@ -34,6 +34,8 @@ IMPORT_NAMES: dict[str, str | None] = {
     "prometheus-client": "prometheus_client",
     "uvloop": None,  # picked by uvicorn's loop="auto"
     "httptools": None,  # picked by uvicorn's http="auto"
+    "aiosqlite": None,  # picked by SQLAlchemy from the database URL
+    "asyncpg": None,  # picked by SQLAlchemy from the database URL
 }
 
 
@@ -200,6 +202,8 @@ def is_entry_point(name: str, package: str) -> bool:
         or leaf in ("conftest", "__main__")
         or name.startswith("scripts.")
         or name in (package, "tests", f"{package}.cli")
+        # Alembic loads env.py and the revision scripts by path (`db` commands).
+        or name.startswith(f"{package}.db.migrations.")
         or "." not in name  # a package's __init__ at the top level
     )
 

@@ -20,11 +20,14 @@ async def get_session(
     """One session per request: committed when the handler returns, rolled back if it raises.
 
     A handler never commits itself; an exception (an HTTPException too) undoes its writes.
+    `SessionDep` ends it before the response is sent, so a failed commit is a 500, never a
+    success the database did not keep.
     """
     async with resources.get(SESSIONS).begin() as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs when the handler returns, not after the response is sent.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 __all__ = ["SessionDep", "get_session"]

@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from .combinations import Answers, covering_set, full_product, label
-from .conftest import Render, run_make
+from .conftest import POSTGRES_SUMMARY, Render, run_make
+from .reporting import POSTGRES_TESTS
 
 PRODUCT = full_product()
 COVERING = covering_set()
@@ -320,11 +321,24 @@ def test_combination_renders_clean(render: Render, tmp_path: Path, answers: Answ
 @pytest.mark.slow
 @pytest.mark.full_matrix
 @pytest.mark.parametrize("answers", COVERING, ids=[label(a) for a in COVERING])
-def test_combination_passes_full_checks(render: Render, answers: Answers) -> None:
+def test_combination_passes_full_checks(
+    render: Render, answers: Answers, request: pytest.FixtureRequest
+) -> None:
     project = render(**answers)
     result = run_make(project, "lint", "test")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     assert "Success: no issues found" in result.stdout, "mypy --strict ran"
+    summary = POSTGRES_SUMMARY.search(result.stdout)
+    if answers.get("with_database", True):
+        # The PostgreSQL tests must run here, never skip: this machine has the server.
+        assert summary is not None, "tests/db/conftest.py printed no PostgreSQL count"
+        print(summary.group(0))
+        passed, skipped, failed = map(int, summary.groups())
+        assert passed > 0, summary.group(0)
+        assert skipped == failed == 0, summary.group(0)
+        request.node.user_properties.append((POSTGRES_TESTS, passed))
+    else:
+        assert summary is None
 
 
 def fake_project(tmp_path: Path, files: dict[str, str]) -> Path:

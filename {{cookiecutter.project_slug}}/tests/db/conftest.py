@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import make_url, text
@@ -29,8 +29,6 @@ from {{ cookiecutter.package_name }}.features.database import DatabaseSettings
 
 from ..ports import unused_port
 
-T = TypeVar("T")
-
 POSTGRES_URL_VARIABLE = f"{ENV_PREFIX}TEST_POSTGRES_URL"
 # Read when the tests are collected: the autouse fixture removes prefixed variables per test.
 POSTGRES_SERVER_URL = os.environ.get(POSTGRES_URL_VARIABLE, "")
@@ -40,15 +38,21 @@ HOW_TO_RUN = (
 )
 
 
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_async(coroutine: Coroutine[Any, Any, None]) -> None:
     """Run `coroutine` on a loop of its own, in a thread: session fixtures are synchronous."""
-    box: list[T] = []
-    thread = threading.Thread(target=lambda: box.append(asyncio.run(coroutine)))
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
     thread.start()
     thread.join()
-    if not box:
-        raise RuntimeError("the database setup failed (see the traceback above)")
-    return box[0]
+    if failures:
+        raise failures[0]
 
 
 def postgres_binaries() -> Path | None:

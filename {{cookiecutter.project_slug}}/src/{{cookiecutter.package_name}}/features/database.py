@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import Field, SecretStr, field_serializer, field_validator
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from ..resources import Resources
-
-T = TypeVar("T")
 
 # The one engine (connection pool) of the running service, and its session factory.
 ENGINE: ResourceKey[AsyncEngine] = ResourceKey("database_engine")
@@ -98,13 +96,18 @@ class DatabaseFeature(Feature):
         cli.add_typer(db)
 
 
-def _run(ctx: typer.Context, action: Callable[[DatabaseSettings], Coroutine[Any, Any, T]]) -> T:
-    """Run one migration action on the configured database; a failure exits 1 with the reason."""
+def _run(
+    ctx: typer.Context, action: Callable[[DatabaseSettings], Coroutine[Any, Any, str | None]]
+) -> str:
+    """Run one migration action on the configured database; a failure exits 1 with the reason.
+
+    The answer is a revision ("base" before the first) or what the action printed.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     section = DatabaseFeature.of(settings_from(ctx)).database
     try:
-        return asyncio.run(action(section))
+        return asyncio.run(action(section)) or "base"
     except (SQLAlchemyError, OSError) as exc:
         from ..db.engine import describe_failure
 

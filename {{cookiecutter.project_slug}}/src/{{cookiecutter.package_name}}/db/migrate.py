@@ -9,6 +9,7 @@ with exactly the scripts it was built with.
 from __future__ import annotations
 
 import asyncio
+from argparse import Namespace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def alembic_config() -> Config:
-    config = Config()
+    # Alembic's own progress lines are dropped: the `db` commands print one answer each.
+    config = Config(cmd_opts=Namespace(quiet=True))
     config.set_main_option("script_location", str(MIGRATIONS))
     # "rev_" first: a file name must be a valid module name for mypy (ids may start with a digit).
     config.set_main_option("file_template", "rev_%%(rev)s_%%(slug)s")

@@ -103,12 +103,13 @@ def _run(
 
     The answer is a revision ("base" before the first) or what the action printed.
     """
+    from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     section = DatabaseFeature.of(settings_from(ctx)).database
     try:
         return asyncio.run(action(section)) or "base"
-    except (SQLAlchemyError, OSError) as exc:
+    except (CommandError, SQLAlchemyError, OSError) as exc:
         from ..db.engine import describe_failure
 
         typer.echo(f"error: {describe_failure(section, exc)}", err=True)

@@ -6,7 +6,7 @@ Create Date: ${create_date}
 """
 
 from __future__ import annotations
-% if upgrades or downgrades:
+% if "op." in (upgrades or "") + (downgrades or ""):
 
 % if "sa." in (upgrades or "") + (downgrades or ""):
 import sqlalchemy as sa
@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from alembic import op
 % endif
 ${imports if imports else ""}
-revision: str = ${repr(up_revision)}
-down_revision: str | None = ${repr(down_revision)}
-branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
-depends_on: str | tuple[str, ...] | None = ${repr(depends_on)}
+revision: str = ${repr(up_revision).replace("'", '"')}
+down_revision: str | tuple[str, ...] | None = ${repr(down_revision).replace("'", '"')}
+branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels).replace("'", '"')}
+depends_on: str | tuple[str, ...] | None = ${repr(depends_on).replace("'", '"')}
 
 
 def upgrade() -> None:

@@ -8,7 +8,7 @@ Create Date: 2026-12-01
 from __future__ import annotations
 
 revision: str = "0001"
-down_revision: str | None = None
+down_revision: str | tuple[str, ...] | None = None
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 

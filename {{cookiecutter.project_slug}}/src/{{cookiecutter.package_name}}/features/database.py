@@ -101,7 +101,7 @@ def _run(
 ) -> str:
     """Run one migration action on the configured database; a failure exits 1 with the reason.
 
-    The answer is a revision ("base" before the first) or what the action printed.
+    The answer is a revision ("base" before the first), a description or a path.
     """
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError

@@ -153,6 +153,25 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/server/test_metrics.py",
         ),
     ),
+    Feature(
+        answer="with_database",
+        paths=(
+            "src/{package}/db",
+            "src/{package}/features/database.py",
+            "tests/db",
+        ),
+    ),
+    # The session dependency for route handlers, and its test, need FastAPI.
+    Feature(
+        answer="database_web",
+        derived=True,
+        requires=(("with_database",), ("with_server",)),
+        paths=(
+            "src/{package}/db/dependencies.py",
+            "tests/db/test_dependencies.py",
+            "tests/db/test_ready.py",
+        ),
+    ),
     # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.
     Feature(
         answer="with_docker",
@@ -177,11 +196,11 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(".github",),
     ),
     # Shared test helpers: kept while ANY feature whose tests use them is kept (one group of
-    # alternatives). `unused_port` serves the server, S3 (moto) and client tests.
+    # alternatives). `unused_port` serves the server, S3 (moto), client and database tests.
     Feature(
         answer="test_ports",
         derived=True,
-        requires=(("with_server", "with_s3", "with_http_client"),),
+        requires=(("with_server", "with_s3", "with_http_client", "with_database"),),
         paths=("tests/ports.py",),
     ),
 )

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -99,12 +100,29 @@ def uv_binary() -> str:
     return str(candidate) if candidate.exists() else "uv"
 
 
+# The PostgreSQL server the generated database tests use (they must run, not skip, here):
+# TEST_POSTGRES_URL, or the server every session and CI machine of this template runs.
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+# The line the generated tests/db/conftest.py prints at the end of a run.
+POSTGRES_SUMMARY = re.compile(
+    r"^postgresql tests: (\d+) passed, (\d+) skipped, (\d+) failed$", re.M
+)
+
+
+def postgres_env(project: Path) -> dict[str, str]:
+    """`<PREFIX>_TEST_POSTGRES_URL` for the project's package, so its tests use our server."""
+    packages = [p.name for p in (project / "src").iterdir() if p.is_dir()]
+    return {f"{name.upper()}_TEST_POSTGRES_URL": POSTGRES_URL for name in packages}
+
+
 def run_make(
     project: Path, *targets: str, timeout: float = 900
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["make", "-C", str(project), f"UV={uv_binary()}", *targets],
-        env=project_env(),
+        env={**project_env(), **postgres_env(project)},
         capture_output=True,
         text=True,
         timeout=timeout,

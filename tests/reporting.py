@@ -4,7 +4,8 @@
   category are printed at the end of the run.
 - The matrix summary: `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K`,
   written to `$MATRIX_SUMMARY` (the Makefile prints it after pytest, so it ends the output) or
-  printed when the variable is unset.
+  printed when the variable is unset; then `postgresql_tests_ran: N`, the PostgreSQL tests the
+  fully tested combinations ran (the generated projects count them; they must not skip here).
 """
 
 import os
@@ -67,6 +68,9 @@ def reliability_summary(reports: list[Any]) -> list[str]:
     return lines
 
 
+# user_properties key: how many PostgreSQL tests a generated project's `make test` passed.
+POSTGRES_TESTS = "postgresql_tests"
+
 MATRIX_TIERS = (
     ("combinations_rendered_clean", "test_combination_renders_clean"),
     ("combinations_fully_tested", "test_combination_passes_full_checks"),
@@ -105,4 +109,12 @@ def matrix_summary(reports: list[Any]) -> list[str]:
         if ran:
             passed = sum(outcome == "passed" for outcome in ran.values())
             lines.append(f"{figure}: {passed}/{len(ran)}")
+    counts = [
+        value
+        for report in reports
+        for key, value in getattr(report, "user_properties", ())
+        if key == POSTGRES_TESTS
+    ]
+    if counts:
+        lines.append(f"postgresql_tests_ran: {sum(counts)} (in {len(counts)} combinations)")
     return lines

@@ -9,6 +9,7 @@ TOGGLES = (
     "with_files",
     "with_example_api",
     "with_metrics",
+    "with_database",
     "with_docker",
     "with_kubernetes",
 )

@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from .combinations import Answers, covering_set, full_product, label
-from .conftest import Render, run_make
+from .conftest import POSTGRES_SUMMARY, Render, run_make
+from .reporting import POSTGRES_TESTS
 
 PRODUCT = full_product()
 COVERING = covering_set()
@@ -34,6 +35,8 @@ IMPORT_NAMES: dict[str, str | None] = {
     "prometheus-client": "prometheus_client",
     "uvloop": None,  # picked by uvicorn's loop="auto"
     "httptools": None,  # picked by uvicorn's http="auto"
+    "aiosqlite": None,  # picked by SQLAlchemy from the database URL
+    "asyncpg": None,  # picked by SQLAlchemy from the database URL
 }
 
 
@@ -200,6 +203,8 @@ def is_entry_point(name: str, package: str) -> bool:
         or leaf in ("conftest", "__main__")
         or name.startswith("scripts.")
         or name in (package, "tests", f"{package}.cli")
+        # Alembic loads env.py and the revision scripts by path (`db` commands).
+        or name.startswith(f"{package}.db.migrations.")
         or "." not in name  # a package's __init__ at the top level
     )
 
@@ -286,9 +291,10 @@ def test_combination_renders_clean(render: Render, tmp_path: Path, answers: Answ
             continue
         assert text.endswith("\n"), f"{name}: missing final newline"
         assert all(line == line.rstrip() for line in text.splitlines()), f"{name}: trailing space"
-        # Python (also in Markdown code blocks) keeps two blank lines between definitions; a
-        # longer run means a Jinja block was switched off without whitespace control.
-        max_blank = 2 if name.endswith((".py", ".md")) else 1
+        # Python (also in Markdown code blocks and Alembic's script.py.mako) keeps two blank
+        # lines between definitions; a longer run means a Jinja block was switched off
+        # without whitespace control.
+        max_blank = 2 if name.endswith((".py", ".md", ".py.mako")) else 1
         assert "\n" * (max_blank + 2) not in text, f"{name}: more than {max_blank} blank lines"
         if name.endswith(".toml"):
             tomllib.loads(text)
@@ -316,11 +322,24 @@ def test_combination_renders_clean(render: Render, tmp_path: Path, answers: Answ
 @pytest.mark.slow
 @pytest.mark.full_matrix
 @pytest.mark.parametrize("answers", COVERING, ids=[label(a) for a in COVERING])
-def test_combination_passes_full_checks(render: Render, answers: Answers) -> None:
+def test_combination_passes_full_checks(
+    render: Render, answers: Answers, request: pytest.FixtureRequest
+) -> None:
     project = render(**answers)
     result = run_make(project, "lint", "test")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     assert "Success: no issues found" in result.stdout, "mypy --strict ran"
+    summary = POSTGRES_SUMMARY.search(result.stdout)
+    if answers.get("with_database", True):
+        # The PostgreSQL tests must run here, never skip: this machine has the server.
+        assert summary is not None, "tests/db/conftest.py printed no PostgreSQL count"
+        print(summary.group(0))
+        passed, skipped, failed = map(int, summary.groups())
+        assert passed > 0, summary.group(0)
+        assert skipped == failed == 0, summary.group(0)
+        request.node.user_properties.append((POSTGRES_TESTS, passed))
+    else:
+        assert summary is None
 
 
 def fake_project(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -76,7 +76,8 @@ def test_an_unclaimed_file_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     ("off", "kept"),
     [
         ((), True),
-        (("with_server", "with_s3", "with_http_client"), False),
+        (("with_server", "with_s3", "with_http_client", "with_database"), False),
+        (("with_server", "with_s3", "with_http_client"), True),
         (("with_server", "with_s3"), True),
         (("with_server", "with_http_client"), True),
         (("with_s3", "with_http_client"), True),
@@ -123,6 +124,9 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "tests/api",
         "src/svc/features/object_import.py",
         "src/svc/features/metrics.py",
+        "src/svc/db/dependencies.py",
+        "tests/db/test_dependencies.py",
+        "tests/db/test_ready.py",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )
@@ -261,6 +265,20 @@ def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
     assert plan.notes == (), "derived parts never print a note"
 
 
+def test_database_off_removes_the_db_package_and_its_web_part() -> None:
+    """The session dependency lives inside db/: deleting db/ takes it along."""
+    plan = post_gen.make_plan({**ALL_ON, "with_database": False})
+    assert plan.remove == ("src/svc/db", "src/svc/features/database.py", "tests/db")
+    assert plan.notes == ()
+
+
+def test_database_without_server_keeps_the_db_package_without_the_dependency() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_server": False})
+    assert "src/svc/db" not in plan.remove
+    assert "src/svc/features/database.py" not in plan.remove
+    assert "src/svc/db/dependencies.py" in plan.remove
+
+
 def test_ci_none_removes_the_github_directory() -> None:
     plan = post_gen.make_plan({**ALL_ON, "ci": "none"})
     assert plan == post_gen.Plan(remove=(".github",), notes=())
@@ -384,6 +402,15 @@ def test_rendered_cli_only_project_keeps_a_cli_image(render: Render) -> None:
         p.read_text() for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"
     ).lower()
     for word in ("kubernetes", "k8s", "kubectl", "create_app", "/health"):
+        assert word not in text, word
+
+
+def test_rendered_database_off_project_has_no_trace_of_the_database(render: Render) -> None:
+    project = render(with_database=False)
+    assert not (project / "src" / "my_service" / "db").exists()
+    files = [p for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"]
+    text = "\n".join(p.read_text() for p in files).lower()
+    for word in ("sqlalchemy", "alembic", "asyncpg", "aiosqlite", "database__url", "db upgrade"):
         assert word not in text, word
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from .config import ServiceSettings
 from .features import features_of
+{%- if cookiecutter.with_database %}
+from .features.database import DatabaseFeature
+{%- endif %}
 {%- if download %}
 from .features.download import DownloadFeature
 {%- endif %}
@@ -54,6 +57,9 @@ class Settings(
 {%- endif %}
 {%- if cookiecutter.with_s3 %}
     S3Feature,
+{%- endif %}
+{%- if cookiecutter.with_database %}
+    DatabaseFeature,
 {%- endif %}
 {%- if cookiecutter.with_http_client %}
     HttpClientFeature,

@@ -12,6 +12,8 @@ from {{ cookiecutter.package_name }}.server import create_app
 from {{ cookiecutter.package_name }}.service import Settings
 
 TOKEN = "test-token-0123456789"
+# What /ready checks with the default settings{{ " (the database: SELECT 1 on its SQLite file)" if cookiecutter.with_database }}.
+DEFAULT_CHECKS: dict[str, str] = {{ '{"database": "ok"}' if cookiecutter.with_database else "{}" }}
 
 ClientFactory = Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]
 

@@ -11,7 +11,7 @@ from {{ cookiecutter.package_name }}.service import Settings
 from {{ cookiecutter.package_name }}.storage.s3_client import S3Client
 
 from ..ports import unused_port
-from .conftest import ClientFactory
+from .conftest import DEFAULT_CHECKS, ClientFactory
 
 
 async def test_ready_checks_the_bucket(running: ClientFactory, s3_settings: S3Settings) -> None:
@@ -21,7 +21,7 @@ async def test_ready_checks_the_bucket(running: ClientFactory, s3_settings: S3Se
         assert isinstance(resources.get(S3_CLIENT), S3Client)
         response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"s3": "ok"}}
+    assert response.json() == {"status": "ready", "checks": {**DEFAULT_CHECKS, "s3": "ok"}}
 
 
 @pytest.mark.parametrize("fault", ["endpoint-down", "bucket-missing"])
@@ -38,7 +38,7 @@ async def test_ready_is_503_when_s3_is_unusable(
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "service_unavailable"
-    assert error["details"] == {"checks": {"s3": "unavailable"}}
+    assert error["details"] == {"checks": {**DEFAULT_CHECKS, "s3": "unavailable"}}
 
 
 async def test_s3_stays_closed_when_disabled(app: FastAPI, client: httpx.AsyncClient) -> None:

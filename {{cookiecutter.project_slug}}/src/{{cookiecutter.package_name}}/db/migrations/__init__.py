@@ -1,0 +1,1 @@
+"""Alembic's scripts: `env.py` and `versions/` (run by `db` commands, never imported)."""

@@ -149,7 +149,8 @@ def test_readme_s3_section_alone_moves_the_objects_api_to_s3(
         log = service.log_text()
 
     assert "<Key>notes/readme.txt</Key>" in listing, "the object is in the bucket"
-    assert not (workdir / "data").exists(), "nothing in the local directory"
+    # data/ may hold the database's SQLite file; the local backend keeps objects in data/objects.
+    assert not (workdir / "data" / "objects").exists(), "no object in the local directory"
     assert f"objects API storage: S3 bucket {bucket}" in log
     assert "storage.backend=s3" in log
 

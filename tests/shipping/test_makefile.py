@@ -51,7 +51,8 @@ def test_make_run_passes_a_config_file(projects: dict[str, Path], name: str) -> 
 @pytest.mark.parametrize("name", RENDERS)
 def test_make_help_aligns_every_description(projects: dict[str, Path], name: str) -> None:
     """Issue 14: names longer than 10 characters (update-template) pushed their text right."""
-    result = run("make", "help", "UV=/bin/true", cwd=projects[name])
+    # --no-print-directory: under `make test` MAKELEVEL is set and make would add its own lines.
+    result = run("make", "--no-print-directory", "help", "UV=/bin/true", cwd=projects[name])
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert "update-template" in {line.split()[0] for line in lines}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from .conftest import run_make
 from .service import free_port, render_and_install, running_service
@@ -52,7 +53,11 @@ def shell(command: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
 
 
 def sh_blocks(markdown: str) -> list[str]:
-    return re.findall(r"^```sh\n(.*?)^```", markdown, flags=re.MULTILINE | re.DOTALL)
+    return fenced_blocks(markdown, "sh")
+
+
+def fenced_blocks(markdown: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", markdown, flags=re.MULTILINE | re.DOTALL)
 
 
 def section(markdown: str, heading: str) -> str:
@@ -189,3 +194,39 @@ def test_documented_pre_commit_setup_runs_the_hooks_without_uv_on_path(
     assert accepted.returncode == 0, output
     assert re.search(r"mypy --strict\.+Passed", output), "the hooks ran"
     assert (package / "unformatted.py").read_text().endswith("x = 1\n")
+
+
+def subsection(markdown: str, heading: str) -> str:
+    return re.split(r"\n##+ ", markdown.split(f"\n### {heading}\n", 1)[1], maxsplit=1)[0]
+
+
+def test_readme_prometheus_scrape_reads_metrics_with_the_scrape_token_only(
+    project: Path, tmp_path: Path
+) -> None:
+    """The README's scrape setup, followed literally, lets Prometheus in to /metrics only."""
+    readme = (project / "README.md").read_text()
+    text = subsection(readme, "Scraping `/metrics` with authentication on")
+    run_line = sh_blocks(text)[0].strip()
+    settings = dict(re.findall(rf"({PREFIX}\w+)=(\S+)", run_line))
+    assert set(settings) == {f"{PREFIX}SERVER__AUTH__TOKEN", f"{PREFIX}METRICS__TOKEN"}
+    job = yaml.safe_load(fenced_blocks(text, "yaml")[0])["scrape_configs"][0]
+    assert job["authorization"]["type"] == "Bearer"
+    # What the credentials file holds, per the block's first comment: the scrape token.
+    scrape_token = settings[f"{PREFIX}METRICS__TOKEN"]
+    assert f"({scrape_token})" in fenced_blocks(text, "yaml")[0].splitlines()[0]
+
+    with running_service(project, tmp_path, settings) as service:
+        url = service.url + job["metrics_path"]
+        scraped = httpx.get(url, headers={"Authorization": f"Bearer {scrape_token}"}, timeout=10)
+        elsewhere = httpx.get(
+            f"{service.url}/version", headers={"Authorization": f"Bearer {scrape_token}"}
+        )
+        anonymous = httpx.get(url, timeout=10)
+        schema = httpx.get(f"{service.url}/openapi.json", timeout=10).json()
+
+    assert scraped.status_code == 200, scraped.text
+    assert "http_requests_total" in scraped.text
+    assert elsewhere.status_code == 401, "the scrape token opens /metrics and nothing else"
+    assert anonymous.status_code == 401
+    # Swagger UI's Authorize button comes from this scheme.
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"

@@ -1,10 +1,13 @@
 """GET /metrics: request counts by route template, per-app registries, auth."""
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.server import create_app
+from {{ cookiecutter.package_name }}.service import Settings
 
 from .conftest import TOKEN, ClientFactory, make_settings
 
@@ -48,6 +51,56 @@ async def test_metrics_need_the_token_when_auth_is_on(running: ClientFactory) ->
         assert authorized.status_code == 200
         counts = samples(authorized.text, "http_requests_total")
         assert counts[(("method", "GET"), ("route", "unmatched"), ("status", "401"))] == 1
+
+
+SCRAPE_TOKEN = "scrape-token-0123456789"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_scrape_token_opens_metrics_and_nothing_else(running: ClientFactory) -> None:
+    settings = Settings(server={"auth": {"token": TOKEN}}, metrics={"token": SCRAPE_TOKEN})
+    async with running(create_app(settings)) as client:
+        scraped = await client.get("/metrics", headers=bearer(SCRAPE_TOKEN))
+        assert scraped.status_code == 200
+        assert "http_requests_total" in scraped.text
+        # The API token keeps working on /metrics; the scrape token opens no other path.
+        assert (await client.get("/metrics", headers=bearer(TOKEN))).status_code == 200
+        assert (await client.get("/version", headers=bearer(SCRAPE_TOKEN))).status_code == 401
+        assert (await client.get("/metrics/", headers=bearer(SCRAPE_TOKEN))).status_code == 401
+        assert (await client.get("/metrics", headers=bearer("wrong"))).status_code == 401
+        assert (await client.get("/version", headers=bearer(TOKEN))).status_code == 200
+
+
+async def test_a_scrape_token_counts_under_the_root_path(running: ClientFactory) -> None:
+    settings = Settings(
+        server={"auth": {"token": TOKEN}, "root_path": "/svc"}, metrics={"token": SCRAPE_TOKEN}
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, root_path="/svc")
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            scraped = await client.get("/svc/metrics", headers=bearer(SCRAPE_TOKEN))
+    assert scraped.status_code == 200, scraped.text
+
+
+def test_a_scrape_token_without_authentication_is_refused() -> None:
+    """With auth off /metrics is open: a scrape token there would only look protective."""
+    with pytest.raises(ValidationError, match=r"server\.auth\.token is not"):
+        Settings(metrics={"token": SCRAPE_TOKEN})
+
+
+def test_a_blank_scrape_token_is_refused() -> None:
+    with pytest.raises(ValidationError, match="must not be blank"):
+        Settings(server={"auth": {"token": TOKEN}}, metrics={"token": "  "})
+
+
+def test_the_scrape_token_is_hidden_in_dumps() -> None:
+    settings = Settings(server={"auth": {"token": TOKEN}}, metrics={"token": SCRAPE_TOKEN})
+    assert SCRAPE_TOKEN not in repr(settings)
+    assert SCRAPE_TOKEN not in settings.model_dump_json()
 
 
 async def test_durations_are_a_histogram_per_route_template(client: httpx.AsyncClient) -> None:

@@ -6,7 +6,7 @@ import signal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr
 
 from ..commands import ConfigFile, settings_from
 from ..config import Section
@@ -14,7 +14,7 @@ from ..logging import configure_logging, stop_logging
 from . import Feature
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from types import FrameType
 
     from fastapi import FastAPI
@@ -24,10 +24,22 @@ if TYPE_CHECKING:
     from ..server.middleware import BodyLimit
 
 
+def _not_blank(value: SecretStr) -> SecretStr:
+    # A blank token (an unfilled Secret, say) must not pass for "configured": unset is
+    # the one way to leave a token out.
+    if not value.get_secret_value().strip():
+        raise ValueError("must not be blank (leave it unset instead)")
+    return value
+
+
+# A bearer token setting: secret, and never blank.
+BearerToken = Annotated[SecretStr, AfterValidator(_not_blank)]
+
+
 class AuthSettings(Section):
     # No token: authentication is off. With a token, every path except `public_paths`
     # needs `Authorization: Bearer <token>`.
-    token: SecretStr | None = None
+    token: BearerToken | None = None
     public_paths: tuple[str, ...] = (
         "/health",
         "/ready",
@@ -40,15 +52,6 @@ class AuthSettings(Section):
         "/redoc",
         "/openapi.json",
     )
-
-    @field_validator("token")
-    @classmethod
-    def _token_is_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
-        # A blank token (an unfilled Secret, say) must not pass for "configured": unset is
-        # the one way to turn authentication off.
-        if value is not None and not value.get_secret_value().strip():
-            raise ValueError("must not be blank (leave it unset to turn authentication off)")
-        return value
 
 
 class CorsSettings(Section):
@@ -98,6 +101,10 @@ class WebFeature(Feature):
     def body_limits(self) -> Sequence[BodyLimit]:
         """Routes whose request bodies may exceed `server.max_body_bytes`."""
         return ()
+
+    def path_tokens(self) -> Mapping[str, SecretStr]:
+        """Tokens good for one path only, besides `server.auth.token` (path -> token)."""
+        return {}
 
 
 def serve(
@@ -159,6 +166,7 @@ def _write_logs_then_terminate(signum: int, frame: FrameType | None) -> None:
 
 __all__ = [
     "AuthSettings",
+    "BearerToken",
     "CorsSettings",
     "ServerFeature",
     "ServerSettings",

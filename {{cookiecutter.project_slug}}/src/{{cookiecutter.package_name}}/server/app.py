@@ -24,9 +24,12 @@ from .middleware import (
     RequestIdMiddleware,
     ServerErrorMiddleware,
 )
+from .openapi_auth import document_bearer_auth
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+
+    from pydantic import SecretStr
 
     from ..features.server import ServerFeature
 
@@ -62,13 +65,19 @@ def create_app(settings: ServerFeature) -> FastAPI:
         install_docs(app)
     observers: list[Middleware] = []
     body_limits: list[BodyLimit] = []
+    path_tokens: dict[str, SecretStr] = {}
     for feature in features_of(type(settings)):
         if issubclass(feature, WebFeature):
             web = feature.of(settings)
             feature.install(web, app)
             observers.extend(feature.middleware(web, app))
             body_limits.extend(feature.body_limits(web))
-    app.user_middleware = build_middleware(settings, observers=observers, body_limits=body_limits)
+            path_tokens.update(feature.path_tokens(web))
+    if server.auth.token is not None:
+        document_bearer_auth(app, public_paths=server.auth.public_paths)
+    app.user_middleware = build_middleware(
+        settings, observers=observers, body_limits=body_limits, path_tokens=path_tokens
+    )
     return app
 
 
@@ -77,6 +86,7 @@ def build_middleware(
     *,
     observers: Sequence[Middleware] = (),
     body_limits: Sequence[BodyLimit] = (),
+    path_tokens: Mapping[str, SecretStr] | None = None,
 ) -> list[Middleware]:
     """The middleware stack, outermost first; each position is there for a reason."""
     server = settings.server
@@ -112,6 +122,9 @@ def build_middleware(
                 BearerAuthMiddleware,
                 token=server.auth.token.get_secret_value(),
                 public_paths=server.auth.public_paths,
+                path_tokens={
+                    path: token.get_secret_value() for path, token in (path_tokens or {}).items()
+                },
             )
         )
     # Routes that stream large bodies (object uploads) bring their own limits.

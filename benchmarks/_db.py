@@ -15,6 +15,7 @@ import functools
 import importlib
 import importlib.util
 import os
+import re
 import secrets
 import sys
 from collections.abc import AsyncIterator
@@ -29,6 +30,11 @@ ROWS = 10_000
 # What the service's route handlers and the raw asyncpg baseline run concurrently.
 CONCURRENCY = 16
 ROUTE = "/_bench/db/{item_id}"
+
+
+def without_password(url: str) -> str:
+    """`url` for messages: a password in it replaced by ***."""
+    return re.sub(r"(?<=://)([^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 def skip(name: str, reason: str) -> None:
@@ -57,8 +63,8 @@ async def check_available(name: str, package: str) -> None:
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         skip(
             name,
-            f"PostgreSQL is not reachable at {SERVER_URL} ({type(exc).__name__}: {exc}); "
-            "start it there or set BENCH_POSTGRES_URL",
+            f"PostgreSQL is not reachable at {without_password(SERVER_URL)} "
+            f"({type(exc).__name__}: {exc}); start it there or set BENCH_POSTGRES_URL",
         )
     await connection.close()
 

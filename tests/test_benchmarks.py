@@ -220,6 +220,13 @@ def test_database_benchmarks_skip_without_a_database_layer(
     assert "db_read: SKIPPED: the rendered project has no database layer" in capsys.readouterr().err
 
 
+def test_skip_messages_never_show_a_password() -> None:
+    assert db.without_password("postgresql://bench:s3cret@db:5432/x") == (
+        "postgresql://bench:***@db:5432/x"
+    )
+    assert db.without_password(db.SERVER_URL) == db.SERVER_URL  # no password to hide
+
+
 @pytest.mark.parametrize(
     ("script", "expected"),
     [

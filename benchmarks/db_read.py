@@ -143,6 +143,13 @@ def profile_split(runner: asyncio.Runner, read: Read) -> None:
 
 def main() -> int:
     package = sys.argv[1]
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        # First: without PostgreSQL or the database layer this exits as skipped.
+        runner.run(check_available(NAME, package))
+        return measure(runner, package)
+
+
+def measure(runner: asyncio.Runner, package: str) -> int:
     from sqlalchemy import bindparam, select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
@@ -153,82 +160,78 @@ def main() -> int:
     table = model.__table__
     core_statement = select(table).where(table.c.id == bindparam("item_id"))
 
-    with asyncio.Runner(loop_factory=new_loop) as runner:
-        runner.run(check_available(NAME, package))
-        # The measuring runs between loop.run calls (interleaved() is plain code), so the
-        # database, engine and pool are entered and left through one exit stack.
-        stack = AsyncExitStack()
-        try:
-            url = runner.run(stack.enter_async_context(scratch_database(package)))
-            settings = service.Settings(
-                database={"url": sqlalchemy_url(url), "pool_size": CONCURRENCY}
-            )
-            section = features.DatabaseFeature.of(settings).database
-            engine = runner.run(stack.enter_async_context(engine_module.open_engine(section)))
-            sessions = engine_module.session_factory(engine)
-            pool = runner.run(open_pool(url))
-            stack.push_async_callback(pool.close)
-            # Diagnostics only: the same reads without the policy's extra round trips.
-            unpinged = create_async_engine(
-                sqlalchemy_url(url), pool_size=CONCURRENCY, pool_pre_ping=False
-            )
-            stack.push_async_callback(unpinged.dispose)
-            unpinged_sessions = async_sessionmaker(unpinged, expire_on_commit=False)
-            autocommit_sessions = async_sessionmaker(
-                engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-            )
+    # The measuring runs between loop.run calls (interleaved() is plain code), so the
+    # database, engine and pool are entered and left through one exit stack.
+    stack = AsyncExitStack()
+    try:
+        url = runner.run(stack.enter_async_context(scratch_database(package)))
+        settings = service.Settings(database={"url": sqlalchemy_url(url), "pool_size": CONCURRENCY})
+        section = features.DatabaseFeature.of(settings).database
+        engine = runner.run(stack.enter_async_context(engine_module.open_engine(section)))
+        sessions = engine_module.session_factory(engine)
+        pool = runner.run(open_pool(url))
+        stack.push_async_callback(pool.close)
+        # Diagnostics only: the same reads without the policy's extra round trips.
+        unpinged = create_async_engine(
+            sqlalchemy_url(url), pool_size=CONCURRENCY, pool_pre_ping=False
+        )
+        stack.push_async_callback(unpinged.dispose)
+        unpinged_sessions = async_sessionmaker(unpinged, expire_on_commit=False)
+        autocommit_sessions = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
-            async def raw(item_id: int) -> object:
-                return await pool.fetchrow(SQL, item_id)
+        async def raw(item_id: int) -> object:
+            return await pool.fetchrow(SQL, item_id)
 
-            async def raw_tx(item_id: int) -> object:
-                async with pool.acquire() as connection:
-                    await connection.fetchval("SELECT 1")
-                    async with connection.transaction():
-                        return await connection.fetchrow(SQL, item_id)
+        async def raw_tx(item_id: int) -> object:
+            async with pool.acquire() as connection:
+                await connection.fetchval("SELECT 1")
+                async with connection.transaction():
+                    return await connection.fetchrow(SQL, item_id)
 
-            async def core(item_id: int) -> object:
-                async with engine.connect() as connection:
-                    result = await connection.execute(core_statement, {"item_id": item_id})
-                    return result.first()
+        async def core(item_id: int) -> object:
+            async with engine.connect() as connection:
+                result = await connection.execute(core_statement, {"item_id": item_id})
+                return result.first()
 
-            async def orm_select(item_id: int) -> object:
-                async with sessions.begin() as session:
-                    result = await session.execute(select(model).where(model.id == item_id))
-                    return result.scalar_one()
+        async def orm_select(item_id: int) -> object:
+            async with sessions.begin() as session:
+                result = await session.execute(select(model).where(model.id == item_id))
+                return result.scalar_one()
 
-            async def session_get(item_id: int) -> object:
-                async with sessions.begin() as session:
-                    return await session.get(model, item_id)
+        async def session_get(item_id: int) -> object:
+            async with sessions.begin() as session:
+                return await session.get(model, item_id)
 
-            async def no_ping(item_id: int) -> object:
-                async with unpinged_sessions.begin() as session:
-                    return await session.get(model, item_id)
+        async def no_ping(item_id: int) -> object:
+            async with unpinged_sessions.begin() as session:
+                return await session.get(model, item_id)
 
-            async def autocommit(item_id: int) -> object:
-                async with autocommit_sessions.begin() as session:
-                    return await session.get(model, item_id)
+        async def autocommit(item_id: int) -> object:
+            async with autocommit_sessions.begin() as session:
+                return await session.get(model, item_id)
 
-            variants: dict[str, Read] = {
-                "raw": raw,
-                "raw_tx": raw_tx,
-                "core": core,
-                "orm_select": orm_select,
-                "session_get": session_get,
-                "no_ping": no_ping,
-                "autocommit": autocommit,
-            }
-            # Warm-up: connections opened, statements prepared and compiled, imports done.
-            for read in variants.values():
-                rate(runner, read)
-            rounds = interleaved(
-                ROUNDS,
-                {name: lambda read=read: rate(runner, read) for name, read in variants.items()},
-            )
-            report(rounds)
-            profile_split(runner, session_get)
-        finally:
-            runner.run(stack.aclose())
+        variants: dict[str, Read] = {
+            "raw": raw,
+            "raw_tx": raw_tx,
+            "core": core,
+            "orm_select": orm_select,
+            "session_get": session_get,
+            "no_ping": no_ping,
+            "autocommit": autocommit,
+        }
+        # Warm-up: connections opened, statements prepared and compiled, imports done.
+        for read in variants.values():
+            rate(runner, read)
+        rounds = interleaved(
+            ROUNDS,
+            {name: lambda read=read: rate(runner, read) for name, read in variants.items()},
+        )
+        report(rounds)
+        profile_split(runner, session_get)
+    finally:
+        runner.run(stack.aclose())
     return 0
 
 

@@ -145,6 +145,33 @@ def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> 
     return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
 
 
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def lag_figures(
+    prefix: str, samples: Sequence[Sequence[float]], started: float, ended: float
+) -> dict[str, float]:
+    """p99 and max event-loop lag in ms over [started, ended], from _server.py's samples.
+
+    `{prefix}_p99_ms`/`_max_ms` are the loop's own lag: each tick's lag less the time the
+    kernel kept the loop's thread waiting for a CPU. `{prefix}_wall_*` are the raw figures.
+    """
+    window = [(lag, delay) for at, lag, delay in samples if started <= at <= ended]
+    if not window:
+        raise SystemExit(f"{prefix}: no lag samples between {started:.1f} and {ended:.1f}")
+    own = [max(0.0, lag - delay) * 1000 for lag, delay in window]
+    wall = [lag * 1000 for lag, _ in window]
+    note(f"{prefix}: {len(window)} samples over {ended - started:.1f} s")
+    return {
+        f"{prefix}_p99_ms": percentile(own, 0.99),
+        f"{prefix}_max_ms": max(own),
+        f"{prefix}_wall_p99_ms": percentile(wall, 0.99),
+        f"{prefix}_wall_max_ms": max(wall),
+    }
+
+
 def cpu_and_wall(
     label: str, unit: str, rounds: Mapping[str, Sequence[tuple[float, float]]]
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
@@ -191,10 +218,15 @@ def ensure_wrk() -> str:
     return found
 
 
-def wrk_rate(url: str, seconds: float, *, connections: int = 32) -> float:
-    """Requests per second that one wrk thread gets from `url` over `seconds`."""
+def wrk_rate(
+    url: str, seconds: float, *, connections: int = 32, script: Path | None = None
+) -> float:
+    """Requests per second that one wrk thread gets from `url` over `seconds`.
+
+    `script`: a wrk Lua script (e.g. one that varies the path of each request).
+    """
     result = subprocess.run(
-        [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds:g}s", url],
+        [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds:g}s", *wrk_script(script), url],
         capture_output=True,
         text=True,
         check=True,
@@ -205,9 +237,18 @@ def wrk_rate(url: str, seconds: float, *, connections: int = 32) -> float:
     return float(match[1])
 
 
+def wrk_script(script: Path | None) -> list[str]:
+    return [] if script is None else ["-s", str(script)]
+
+
 @contextlib.contextmanager
 def wrk_background(
-    url: str, *, connections: int = 32, seconds: int = 600, niceness: int = 0
+    url: str,
+    *,
+    connections: int = 32,
+    seconds: int = 600,
+    niceness: int = 0,
+    script: Path | None = None,
 ) -> Iterator[None]:
     """wrk load on `url` for as long as the block runs (it is interrupted on exit)."""
     process = subprocess.Popen(
@@ -219,6 +260,7 @@ def wrk_background(
             "-t1",
             f"-c{connections}",
             f"-d{seconds}s",
+            *wrk_script(script),
             url,
         ],
         stdout=subprocess.DEVNULL,

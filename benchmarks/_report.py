@@ -32,6 +32,8 @@ PACKAGES = (
     "aioboto3",
     "botocore",
     "moto",
+    "sqlalchemy",
+    "asyncpg",
     "ant31box",
 )
 _VERSIONS = f"""

@@ -1,6 +1,6 @@
 """A benchmark server process: one app on uvicorn, with the same server settings for all.
 
-    python _server.py APP PACKAGE [--lag-file FILE] [--max-body-bytes N]
+    python _server.py APP PACKAGE [--lag-file FILE] [--max-body-bytes N] [--database-url URL]
 
 APP is one of
   generated     create_app(settings) of the rendered project: its full default middleware stack
@@ -18,6 +18,10 @@ machine's. When the
 app has no `PUT/GET /api/v1/objects/{key}`, a streaming stand-in is mounted at
 /_bench/objects/{key} (outside the OpenAPI schema) so the benchmark can stream through the
 full middleware stack anyway.
+
+With --database-url (generated only) the service's database section points at URL with a pool
+of 16 connections, and GET /_bench/db/{item_id} reads one row of the benchmark table through
+the service's session dependency (see _db.py).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from _db import CONCURRENCY, mount_read_route, sqlalchemy_url
 
 LAG_INTERVAL = 0.010
 OBJECTS_PATH = "/api/v1/objects/{key}"
@@ -44,7 +49,9 @@ STAND_IN_PATH = "/_bench/objects/{key}"
 CHUNK = 1024 * 1024
 
 
-def build(app: str, package: str, max_body_bytes: int | None) -> Any:
+def build(
+    app: str, package: str, max_body_bytes: int | None, database_url: str | None = None
+) -> Any:
     health = importlib.import_module(f"{package}.server.health")
     if app == "generated":
         config = importlib.import_module(f"{package}.service")
@@ -52,11 +59,17 @@ def build(app: str, package: str, max_body_bytes: int | None) -> Any:
         server_settings: dict[str, Any] = {}
         if max_body_bytes is not None:
             server_settings["max_body_bytes"] = max_body_bytes
+        sections: dict[str, Any] = {}
+        if database_url is not None:
+            sections["database"] = {"url": sqlalchemy_url(database_url), "pool_size": CONCURRENCY}
         settings = config.Settings(
-            logging={"level": "WARNING", "access_log": False}, server=server_settings
+            logging={"level": "WARNING", "access_log": False}, server=server_settings, **sections
         )
         importlib.import_module(f"{package}.logging").configure_logging(settings.logging)
-        return server.create_app(settings)
+        generated = server.create_app(settings)
+        if database_url is not None:
+            mount_read_route(generated, package)
+        return generated
     logging.basicConfig(level=logging.WARNING)
     if app == "bare_fastapi":
         from fastapi import FastAPI
@@ -163,8 +176,9 @@ def main() -> None:
     parser.add_argument("package")
     parser.add_argument("--lag-file", type=Path)
     parser.add_argument("--max-body-bytes", type=int)
+    parser.add_argument("--database-url")
     args = parser.parse_args()
-    app = build(args.app, args.package, args.max_body_bytes)
+    app = build(args.app, args.package, args.max_body_bytes, args.database_url)
     if args.lag_file is not None:
         sample_lag(app, args.lag_file)
         if not has_objects_api(app):

@@ -28,7 +28,17 @@ import time
 from pathlib import Path
 
 import aiohttp
-from _harness import MIB, app_server, emit, generated, get_json, note, wrk_background, wrk_rate
+from _harness import (
+    MIB,
+    app_server,
+    emit,
+    generated,
+    get_json,
+    lag_figures,
+    note,
+    wrk_background,
+    wrk_rate,
+)
 
 OBJECT_BYTES = 256 * MIB
 WARM_UP_BYTES = 8 * MIB
@@ -70,11 +80,6 @@ async def stream(url: str, total: int) -> None:
         raise SystemExit("loop_lag: the object read back differs from the one sent")
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def main() -> int:
     package = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="loop-lag-") as scratch:
@@ -93,18 +98,7 @@ def main() -> int:
                 ended = time.monotonic()
         # The server wrote its samples at shutdown (when the block above ended).
         samples = json.loads(lag_file.read_text())
-    window = [(lag, delay) for at, lag, delay in samples if started <= at <= ended]
-    own = [max(0.0, lag - delay) * 1000 for lag, delay in window]
-    wall = [lag * 1000 for lag, _ in window]
-    note(f"loop_lag: {len(window)} samples over {ended - started:.1f} s of load and streaming")
-    emit(
-        {
-            "loop_lag_p99_ms": percentile(own, 0.99),
-            "loop_lag_max_ms": max(own),
-            "loop_lag_wall_p99_ms": percentile(wall, 0.99),
-            "loop_lag_wall_max_ms": max(wall),
-        }
-    )
+    emit(lag_figures("loop_lag", samples, started, ended))
     return 0
 
 

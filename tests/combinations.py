@@ -3,7 +3,7 @@
 import itertools
 from typing import Any
 
-from .conftest import DEFAULTS
+from .conftest import DEFAULTS, load_hook
 
 TOGGLES = tuple(name for name, value in DEFAULTS.items() if isinstance(value, bool))
 CI_CHOICES = tuple(DEFAULTS["ci"])
@@ -36,6 +36,52 @@ def full_product() -> list[Answers]:
                 }
             )
     return combos
+
+
+# The post-gen hook's MANIFEST decides which features survive their requirements; the matrix
+# reads the rules from there, so they live in one place.
+_POST_GEN = load_hook("post_gen_project")
+# Choices that are sampled rather than multiplied out (see full_product): not part of a render's
+# identity, each distinct render keeps the values of the first combination that led to it.
+SAMPLED = ("python_version", "license")
+
+
+def effective(answers: Answers) -> Answers:
+    """`answers` with each toggle the hook trims for a missing requirement turned off.
+
+    E.g. with_example_api=true and with_server=false render the same project as
+    with_example_api=false: the hook deletes the example API's files, and the templates only
+    use a feature's answer where its requirements hold (test_duplicates_render_the_same_tree).
+    """
+    kept = _POST_GEN.resolve(answers)
+    result = dict(answers)
+    for feature in _POST_GEN.MANIFEST:
+        if feature.derived or answers.get(feature.answer) != feature.value:
+            continue
+        if not kept[feature.answer]:
+            assert feature.value is True, f"{feature.answer}: only toggles have requirements"
+            result[feature.answer] = False
+    return result
+
+
+def render_key(answers: Answers) -> tuple[tuple[str, Any], ...]:
+    """What decides a combination's rendered project, apart from the sampled choices."""
+    return tuple(sorted((k, v) for k, v in effective(answers).items() if k not in SAMPLED))
+
+
+def distinct_renders(combos: list[Answers]) -> list[tuple[Answers, list[Answers]]]:
+    """The distinct projects `combos` render: (effective answers, the combinations giving them).
+
+    In order of first appearance; the effective answers carry the sampled choices of the
+    group's first combination.
+    """
+    groups: dict[tuple[tuple[str, Any], ...], tuple[Answers, list[Answers]]] = {}
+    for answers in combos:
+        key = render_key(answers)
+        if key not in groups:
+            groups[key] = (effective(answers), [])
+        groups[key][1].append(answers)
+    return list(groups.values())
 
 
 def all_pairs(factors: dict[str, tuple[Any, ...]]) -> list[Answers]:

@@ -2,7 +2,9 @@
 
 - The reliability ledger: tests count the cases they tried (`ledger` fixture); the totals per
   category are printed at the end of the run.
-- The matrix summary: `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K`,
+- The matrix summary: `combinations_rendered_clean: N/M (C answer combinations, D duplicates of
+  these renders)` (each distinct rendered project is checked once) and
+  `combinations_fully_tested: K/K`,
   written to `$MATRIX_SUMMARY` (the Makefile prints it after pytest, so it ends the output) or
   printed when the variable is unset; then `postgresql_tests_ran: N`, the PostgreSQL tests the
   fully tested combinations ran (the generated projects count them; they must not skip here).
@@ -70,6 +72,8 @@ def reliability_summary(reports: list[Any]) -> list[str]:
 
 # user_properties key: how many PostgreSQL tests a generated project's `make test` passed.
 POSTGRES_TESTS = "postgresql_tests"
+# user_properties key: how many answer combinations one distinct render stands for.
+ANSWER_COMBINATIONS = "answer_combinations"
 
 MATRIX_TIERS = (
     ("combinations_rendered_clean", "test_combination_renders_clean"),
@@ -102,13 +106,28 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(line)
 
 
+def stands_for(reports: list[Any], test_name: str, ran: dict[str, str]) -> str:
+    """` (M answer combinations, D duplicates of these renders)` when the tests say so."""
+    combinations = {
+        report.nodeid: value
+        for report in reports
+        if f"::{test_name}[" in report.nodeid
+        for key, value in getattr(report, "user_properties", ())
+        if key == ANSWER_COMBINATIONS
+    }
+    if not combinations:
+        return ""
+    total = sum(combinations.values())
+    return f" ({total} answer combinations, {total - len(ran)} duplicates of these renders)"
+
+
 def matrix_summary(reports: list[Any]) -> list[str]:
     lines = []
     for figure, test_name in MATRIX_TIERS:
         ran = {r.nodeid: r.outcome for r in reports if f"::{test_name}[" in r.nodeid}
         if ran:
             passed = sum(outcome == "passed" for outcome in ran.values())
-            lines.append(f"{figure}: {passed}/{len(ran)}")
+            lines.append(f"{figure}: {passed}/{len(ran)}{stands_for(reports, test_name, ran)}")
     counts = [
         value
         for report in reports

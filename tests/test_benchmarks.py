@@ -2,6 +2,8 @@
 
 import importlib.util
 import json
+import os
+import statistics
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +30,12 @@ def load_runner() -> ModuleType:
 
 runner = load_runner()
 report = sys.modules["_report"]
+# The scripts import their helpers by plain name (benchmarks/ is on sys.path, see above);
+# these import nothing beyond the standard library at load time.
+harness = importlib.import_module("_harness")
+db = importlib.import_module("_db")
+db_read = importlib.import_module("db_read")
+loop_lag_db = importlib.import_module("loop_lag_db")
 
 
 def test_every_benchmark_has_a_script_and_a_unique_name() -> None:
@@ -78,8 +86,10 @@ def test_issue_goals_are_in_the_registry() -> None:
         "s3client_vs_raw_aioboto3": 0.9,
         "s3client_vs_boto3_threads": 1.0,
         "files_copy_ratio": 0.7,
+        "db_read_vs_raw_asyncpg": 0.4,
     }
     assert budgets["loop_lag_p99_ms"] == 10
+    assert budgets["loop_lag_db_p99_ms"] == 10
     assert budgets["startup_vs_bare_fastapi"] == 1.5
     assert budgets["idle_rss_vs_bare_fastapi"] == 1.25
 
@@ -141,3 +151,96 @@ def test_list_prints_one_line_per_benchmark(capsys: pytest.CaptureFixture[str]) 
     assert runner.main(["--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == [b.name for b in runner.BENCHMARKS]
+
+
+def test_database_benchmarks_read_at_concurrency_16_with_their_goals() -> None:
+    db_read_entry, loop_lag_db_entry = runner.select(["db_read", "loop_lag_db"])
+    assert db_read_entry.floors == {"db_read_vs_raw_asyncpg": 0.4}
+    assert loop_lag_db_entry.budgets == {"loop_lag_db_p99_ms": 10}
+    # Default answers: the database feature is on, so both use the project the others use.
+    assert db_read_entry.answers == loop_lag_db_entry.answers == {}
+    assert db.CONCURRENCY == 16
+    assert db.SKIP_EXIT == runner.SKIP_EXIT
+
+
+def test_db_read_reports_the_median_of_per_round_ratios(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    raw = [1000.0, 2000.0, 1500.0]
+    rounds = {name: [rate / 3 for rate in raw] for name in db_read.VARIANTS}
+    rounds["raw"] = raw
+    # One round where the service side ran fast while raw was slow: the median ignores it.
+    rounds["session_get"] = [300.0, 600.0, 1500.0]
+    db_read.report(rounds)
+    captured = capsys.readouterr()
+    metrics = runner.parse_metrics(captured.out)
+    assert set(metrics) == {
+        "db_read_vs_raw_asyncpg",
+        "db_read_orm_select_vs_raw_asyncpg",
+        "db_read_core_vs_raw_asyncpg",
+        "db_read_raw_tx_vs_raw_asyncpg",
+        "db_read_no_ping_vs_raw_asyncpg",
+        "db_read_autocommit_vs_raw_asyncpg",
+    }
+    assert metrics["db_read_vs_raw_asyncpg"] == 0.3  # median of 0.3, 0.3, 1.0
+    assert metrics["db_read_raw_tx_vs_raw_asyncpg"] == 0.33  # every round 1/3, two decimals
+    # Where the time goes: CPU microseconds per read and the step between variants.
+    median_raw = statistics.median(raw)
+    assert f"raw {1e6 / median_raw:.0f}" in captured.err
+    assert "µs/read (ping + BEGIN + COMMIT round trips (driver only))" in captured.err
+
+
+def test_lag_figures_keep_the_window_and_subtract_the_cpu_wait() -> None:
+    # (monotonic time, lag, run delay) per tick, as _server.py's LagSampler writes them.
+    samples = [[0.5, 0.500, 0.0]]  # before the window
+    samples += [[1.0 + i / 100, 0.002, 0.0] for i in range(98)]
+    samples += [[2.0, 0.050, 0.045], [2.01, 0.030, 0.0]]  # CPU wait, then the loop's own lag
+    figures = harness.lag_figures("x", samples, 1.0, 2.5)
+    assert figures["x_max_ms"] == pytest.approx(30.0)
+    assert figures["x_p99_ms"] == pytest.approx(30.0)  # 100 samples: the 99th is the largest
+    assert figures["x_wall_max_ms"] == pytest.approx(50.0)
+    with pytest.raises(SystemExit, match="x: no lag samples"):
+        harness.lag_figures("x", samples, 3.0, 4.0)
+
+
+def test_loop_lag_db_wrk_script_reads_random_rows_of_the_table() -> None:
+    script = loop_lag_db.wrk_script()
+    assert f'"{db.ROUTE.removesuffix("{item_id}")}" .. math.random(1, {db.ROWS})' in script
+    assert "request = function()" in script
+
+
+def test_database_benchmarks_skip_without_a_database_layer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+
+    with pytest.raises(SystemExit) as exit_info:
+        asyncio.run(db.check_available("db_read", "json"))
+    assert exit_info.value.code == runner.SKIP_EXIT
+    assert "db_read: SKIPPED: the rendered project has no database layer" in capsys.readouterr().err
+
+
+def test_skip_messages_never_show_a_password() -> None:
+    assert db.without_password("postgresql://bench:s3cret@db:5432/x") == (
+        "postgresql://bench:***@db:5432/x"
+    )
+    assert db.without_password(db.SERVER_URL) == db.SERVER_URL  # no password to hide
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("import sys\nprint('# why', file=sys.stderr)\nsys.exit(77)\n", None),
+        ("print('fake_ratio: 0.5')\n", {"fake_ratio": 0.5}),
+    ],
+)
+def test_a_script_that_exits_77_is_skipped_not_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, expected: object
+) -> None:
+    monkeypatch.setattr(runner, "HERE", tmp_path)
+    (tmp_path / "fake.py").write_text(script)
+    project = tmp_path / "project"
+    (project / ".venv" / "bin").mkdir(parents=True)
+    os.symlink(sys.executable, project / ".venv" / "bin" / "python")
+    benchmark = runner.Benchmark(name="fake", description="a stand-in")
+    assert runner.run(benchmark, project, "pkg") == expected

@@ -14,15 +14,27 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
-from .combinations import Answers, covering_set, full_product, label
+from .combinations import (
+    SAMPLED,
+    Answers,
+    covering_set,
+    distinct_renders,
+    effective,
+    full_product,
+    label,
+)
 from .conftest import POSTGRES_SUMMARY, Render, run_make
-from .reporting import POSTGRES_TESTS
+from .reporting import ANSWER_COMBINATIONS, POSTGRES_TESTS, matrix_summary
 
 PRODUCT = full_product()
+# Many combinations render the same project (a feature whose requirement is off is trimmed,
+# e.g. the example API without the server): the render tier checks each project once.
+RENDERS = distinct_renders(PRODUCT)
 COVERING = covering_set()
 # GitHub Actions expressions are meant to survive rendering.
 ACTIONS_EXPRESSION = re.compile(r"\$\{\{ [^{}]+ \}\}")
@@ -276,8 +288,18 @@ def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.render_matrix
-@pytest.mark.parametrize("answers", PRODUCT, ids=[label(a) for a in PRODUCT])
-def test_combination_renders_clean(render: Render, tmp_path: Path, answers: Answers) -> None:
+@pytest.mark.parametrize(
+    ("answers", "combinations"), RENDERS, ids=[label(answers) for answers, _ in RENDERS]
+)
+def test_combination_renders_clean(
+    render: Render,
+    tmp_path: Path,
+    answers: Answers,
+    combinations: list[Answers],
+    request: pytest.FixtureRequest,
+) -> None:
+    # How many answer combinations this render stands for (the summary line counts them).
+    request.node.user_properties.append((ANSWER_COMBINATIONS, len(combinations)))
     project = render(output_dir=tmp_path / "one", **answers)
     files = tree(project)
 
@@ -319,6 +341,69 @@ def test_combination_renders_clean(render: Render, tmp_path: Path, answers: Answ
     assert tree(again) == files, "two renders of the same answers differ"
 
 
+def spread(combos: list[Answers], count: int) -> list[Answers]:
+    """`count` combinations spread evenly over `combos`, the first and the last included."""
+    if len(combos) <= count:
+        return combos
+    return [combos[round(i * (len(combos) - 1) / (count - 1))] for i in range(count)]
+
+
+def trimmed(answers: Answers) -> str:
+    """The toggles the hook trims from `answers`, e.g. `example_api,metrics`."""
+    resolved = effective(answers)
+    return ",".join(k.removeprefix("with_") for k in answers if answers[k] != resolved[k])
+
+
+# The dedupe check: for every way the hook trims answers (which toggles it turns off), a few
+# combinations spread over the product, each rendered as given and as its effective answers.
+TRIM_PATTERNS: dict[str, list[Answers]] = {}
+for _combo in PRODUCT:
+    if trimmed(_combo):
+        TRIM_PATTERNS.setdefault(trimmed(_combo), []).append(_combo)
+DUPLICATES = [combo for combos in TRIM_PATTERNS.values() for combo in spread(combos, 4)]
+
+
+def without_cruft(files: dict[str, bytes]) -> dict[str, bytes]:
+    # .cruft.json records the answers as given (that is its job), not the rendered project.
+    return {name: content for name, content in files.items() if name != ".cruft.json"}
+
+
+@pytest.mark.render_matrix
+@pytest.mark.parametrize(
+    "answers", DUPLICATES, ids=[f"trims:{trimmed(a)}+{label(a)}" for a in DUPLICATES]
+)
+def test_duplicates_render_the_same_tree(render: Render, tmp_path: Path, answers: Answers) -> None:
+    """A combination renders exactly the project of its effective answers (the dedupe is sound).
+
+    If a template used a trimmed feature's answer without its requirements, this fails: repeat
+    the requirement in the condition (CONTRIBUTING, "Rules for template files").
+    """
+    resolved = effective(answers)
+    assert resolved != answers
+    as_given = tree(render(output_dir=tmp_path / "given", **answers))
+    as_effective = tree(render(output_dir=tmp_path / "effective", **resolved))
+    assert without_cruft(as_given) == without_cruft(as_effective)
+
+
+def test_every_combination_is_rendered_once_by_its_effective_answers() -> None:
+    rendered = [answers for answers, _ in RENDERS]
+    assert sum(len(combos) for _, combos in RENDERS) == len(PRODUCT)
+    assert len({label(answers) for answers in rendered}) == len(rendered), "ids are unique"
+    for answers, combos in RENDERS:
+        assert effective(answers) == answers, "a render's answers are already effective"
+        for combo in combos:
+            assert {k: v for k, v in effective(combo).items() if k not in SAMPLED} == {
+                k: v for k, v in answers.items() if k not in SAMPLED
+            }
+    # The hook trims: the example API without the server or any storage backend, metrics and
+    # the Kubernetes manifests without the server. Each of those is a duplicate here.
+    example_without_server = {**PRODUCT[0], "with_server": False}
+    assert effective(example_without_server)["with_example_api"] is False
+    assert effective(example_without_server)["with_metrics"] is False
+    assert effective(example_without_server)["with_kubernetes"] is False
+    assert effective(PRODUCT[0]) == PRODUCT[0], "everything on trims nothing"
+
+
 @pytest.mark.slow
 @pytest.mark.full_matrix
 @pytest.mark.parametrize("answers", COVERING, ids=[label(a) for a in COVERING])
@@ -340,6 +425,22 @@ def test_combination_passes_full_checks(
         request.node.user_properties.append((POSTGRES_TESTS, passed))
     else:
         assert summary is None
+
+
+def test_summary_keeps_its_prefix_and_counts_the_combinations_behind_the_renders() -> None:
+    """CI reads `combinations_rendered_clean: N/M`; what follows in parentheses is context."""
+
+    def report(name: str, outcome: str, combinations: int) -> SimpleNamespace:
+        return SimpleNamespace(
+            nodeid=f"tests/test_matrix.py::test_combination_renders_clean[{name}]",
+            outcome=outcome,
+            user_properties=[(ANSWER_COMBINATIONS, combinations)],
+        )
+
+    reports = [report("a", "passed", 1), report("b", "passed", 8), report("c", "failed", 2)]
+    assert matrix_summary(reports) == [
+        "combinations_rendered_clean: 2/3 (11 answer combinations, 8 duplicates of these renders)"
+    ]
 
 
 def fake_project(tmp_path: Path, files: dict[str, str]) -> Path:

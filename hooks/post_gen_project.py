@@ -75,7 +75,6 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/storage/_translate.py",
             "tests/storage/test_s3.py",
             "tests/storage/test_multipart.py",
-            "tests/storage/relay.py",
             "tests/storage/test_settings.py",
             "tests/server/test_ready_s3.py",
         ),
@@ -168,7 +167,10 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_database",), ("with_server",)),
         paths=(
             "src/{package}/db/dependencies.py",
+            "src/{package}/db/errors.py",
+            "src/{package}/features/database_web.py",
             "tests/db/test_dependencies.py",
+            "tests/db/test_faults.py",
             "tests/db/test_ready.py",
         ),
     ),
@@ -202,6 +204,13 @@ MANIFEST: tuple[Feature, ...] = (
         derived=True,
         requires=(("with_server", "with_s3", "with_http_client", "with_database"),),
         paths=("tests/ports.py",),
+    ),
+    # A TCP relay a test can cut: S3 (moto) and PostgreSQL going down mid-request.
+    Feature(
+        answer="test_relay",
+        derived=True,
+        requires=(("with_s3", "with_database"),),
+        paths=("tests/relay.py",),
     ),
 )
 

@@ -192,6 +192,13 @@ MANIFEST: tuple[Feature, ...] = (
             "docs/guides/deploy-to-kubernetes.md",
         ),
     ),
+    # The migration Job: `db upgrade` once per release, before the new pods become ready.
+    Feature(
+        answer="kubernetes_database",
+        derived=True,
+        requires=(("with_kubernetes",), ("with_database",)),
+        paths=("deploy/k8s/migrate-job.yaml",),
+    ),
     Feature(
         answer="ci",
         value="github",

@@ -158,6 +158,7 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/db",
             "src/{package}/features/database.py",
             "tests/db",
+            "docs/guides/add-a-table.md",
         ),
     ),
     # The session dependency for route handlers, and its test, need FastAPI.

@@ -275,6 +275,7 @@ def test_database_off_removes_the_db_package_and_its_web_part() -> None:
         "src/svc/db",
         "src/svc/features/database.py",
         "tests/db",
+        "docs/guides/add-a-table.md",
         "src/svc/features/database_web.py",
     )
     assert plan.notes == ()

@@ -213,11 +213,12 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_server", "with_s3", "with_http_client", "with_database"),),
         paths=("tests/ports.py",),
     ),
-    # A TCP relay a test can cut: S3 (moto) and PostgreSQL going down mid-request.
+    # A TCP relay a test can cut: S3 (moto) and PostgreSQL going down mid-request (the
+    # database's fault tests go through the server).
     Feature(
         answer="test_relay",
         derived=True,
-        requires=(("with_s3", "with_database"),),
+        requires=(("with_s3", "database_web"),),
         paths=("tests/relay.py",),
     ),
 )

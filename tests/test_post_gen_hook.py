@@ -277,6 +277,7 @@ def test_database_off_removes_the_db_package_and_its_web_part() -> None:
         "tests/db",
         "docs/guides/add-a-table.md",
         "src/svc/features/database_web.py",
+        "deploy/k8s/migrate-job.yaml",
     )
     assert plan.notes == ()
 
@@ -288,9 +289,11 @@ def test_database_off_removes_the_db_package_and_its_web_part() -> None:
         (("with_s3",), True),
         (("with_database",), True),
         (("with_s3", "with_database"), False),
+        (("with_s3", "with_server"), False),
+        (("with_server",), True),
     ],
 )
-def test_the_shared_tcp_relay_stays_while_s3_or_the_database_is_on(
+def test_the_shared_tcp_relay_stays_while_s3_or_the_database_web_part_is_on(
     off: tuple[str, ...], kept: bool
 ) -> None:
     plan = post_gen.make_plan({**ALL_ON, **dict.fromkeys(off, False)})

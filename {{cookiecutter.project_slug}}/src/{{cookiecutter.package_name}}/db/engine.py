@@ -1,4 +1,4 @@
-"""The service's AsyncEngine: created once, checked for /ready, disposed at shutdown."""
+"""The service's AsyncEngine: opened once, failures bounded and typed, disposed at shutdown."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -169,12 +169,6 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def check(engine: AsyncEngine) -> None:
-    """Readiness: a connection from the pool answers SELECT 1."""
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
-
-
 def describe_failure(settings: DatabaseSettings, exc: BaseException) -> str:
     """One line for a failed database operation; it names the URL without its password."""
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
@@ -185,7 +179,7 @@ def describe_failure(settings: DatabaseSettings, exc: BaseException) -> str:
 
 
 __all__ = [
-    "check",
+    "CONNECT_FAILED",
     "create_engine",
     "database_url",
     "describe_failure",

@@ -75,7 +75,6 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/storage/_translate.py",
             "tests/storage/test_s3.py",
             "tests/storage/test_multipart.py",
-            "tests/storage/relay.py",
             "tests/storage/test_settings.py",
             "tests/server/test_ready_s3.py",
         ),
@@ -159,6 +158,7 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/db",
             "src/{package}/features/database.py",
             "tests/db",
+            "docs/guides/add-a-table.md",
         ),
     ),
     # The session dependency for route handlers, and its test, need FastAPI.
@@ -168,7 +168,10 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_database",), ("with_server",)),
         paths=(
             "src/{package}/db/dependencies.py",
+            "src/{package}/db/errors.py",
+            "src/{package}/features/database_web.py",
             "tests/db/test_dependencies.py",
+            "tests/db/test_faults.py",
             "tests/db/test_ready.py",
         ),
     ),
@@ -190,6 +193,13 @@ MANIFEST: tuple[Feature, ...] = (
             "docs/guides/deploy-to-kubernetes.md",
         ),
     ),
+    # The migration Job: `db upgrade` once per release, before the new pods become ready.
+    Feature(
+        answer="kubernetes_database",
+        derived=True,
+        requires=(("with_kubernetes",), ("with_database",)),
+        paths=("deploy/k8s/migrate-job.yaml",),
+    ),
     Feature(
         answer="ci",
         value="github",
@@ -202,6 +212,14 @@ MANIFEST: tuple[Feature, ...] = (
         derived=True,
         requires=(("with_server", "with_s3", "with_http_client", "with_database"),),
         paths=("tests/ports.py",),
+    ),
+    # A TCP relay a test can cut: S3 (moto) and PostgreSQL going down mid-request (the
+    # database's fault tests go through the server).
+    Feature(
+        answer="test_relay",
+        derived=True,
+        requires=(("with_s3", "database_web"),),
+        paths=("tests/relay.py",),
     ),
 )
 

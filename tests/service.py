@@ -95,6 +95,12 @@ def running_service(
         }
     )
     python = project / ".venv" / "bin" / "python"
+    if (project / "src" / "my_service" / "db").is_dir():
+        # As every deployment does (`make run`, the compose and Kubernetes migrations): the
+        # schema at head first, or /ready reports it behind.
+        migrate = [str(python), "-m", "my_service", "db", "upgrade"]
+        done = subprocess.run(migrate, cwd=workdir, env=env, capture_output=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
     command = [str(python), "-m", "my_service", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as sink:
         process = subprocess.Popen(

@@ -137,6 +137,12 @@ def service_env(project: Path, tmp_path: Path) -> dict[str, str]:
     # The Deployment's S3 bucket is not here: the objects API keeps its objects locally.
     env[f"{PREFIX}STORAGE__BACKEND"] = "local"
     env[f"{PREFIX}STORAGE__ROOT"] = str(tmp_path / "data")
+    if (project / "src" / project.name.replace("-", "_") / "db").is_dir():
+        # The Secret's database, here an SQLite file, migrated as the migration Job does.
+        env[f"{PREFIX}DATABASE__URL"] = f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+        migrate = [str(project / ".venv" / "bin" / project.name), "db", "upgrade"]
+        done = subprocess.run(migrate, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
     return env
 
 

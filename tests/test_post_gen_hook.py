@@ -125,7 +125,10 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "src/svc/features/object_import.py",
         "src/svc/features/metrics.py",
         "src/svc/db/dependencies.py",
+        "src/svc/db/errors.py",
+        "src/svc/features/database_web.py",
         "tests/db/test_dependencies.py",
+        "tests/db/test_faults.py",
         "tests/db/test_ready.py",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
@@ -145,7 +148,6 @@ S3_PATHS = (
     "src/svc/storage/_translate.py",
     "tests/storage/test_s3.py",
     "tests/storage/test_multipart.py",
-    "tests/storage/relay.py",
     "tests/storage/test_settings.py",
 )
 
@@ -266,10 +268,36 @@ def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
 
 
 def test_database_off_removes_the_db_package_and_its_web_part() -> None:
-    """The session dependency lives inside db/: deleting db/ takes it along."""
+    """The session dependency and the error mapping live inside db/: deleting db/ takes them
+    along; the web feature that installs the mapping goes too."""
     plan = post_gen.make_plan({**ALL_ON, "with_database": False})
-    assert plan.remove == ("src/svc/db", "src/svc/features/database.py", "tests/db")
+    assert plan.remove == (
+        "src/svc/db",
+        "src/svc/features/database.py",
+        "tests/db",
+        "docs/guides/add-a-table.md",
+        "src/svc/features/database_web.py",
+        "deploy/k8s/migrate-job.yaml",
+    )
     assert plan.notes == ()
+
+
+@pytest.mark.parametrize(
+    ("off", "kept"),
+    [
+        ((), True),
+        (("with_s3",), True),
+        (("with_database",), True),
+        (("with_s3", "with_database"), False),
+        (("with_s3", "with_server"), False),
+        (("with_server",), True),
+    ],
+)
+def test_the_shared_tcp_relay_stays_while_s3_or_the_database_web_part_is_on(
+    off: tuple[str, ...], kept: bool
+) -> None:
+    plan = post_gen.make_plan({**ALL_ON, **dict.fromkeys(off, False)})
+    assert ("tests/relay.py" not in plan.remove) is kept
 
 
 def test_database_without_server_keeps_the_db_package_without_the_dependency() -> None:

@@ -16,12 +16,19 @@ RENDERS: dict[str, dict[str, Any]] = {
     "cli-only": {"with_server": False},
     "cli-only-no-s3": {"with_server": False, "with_s3": False},
     "python-3.14": {"python_version": "3.14", "version": "2!1.0rc1"},
+    "no-database": {"with_database": False},
 }
 WITH_SERVER = [name for name, answers in RENDERS.items() if answers.get("with_server", True)]
 
 
 def answers_of(name: str) -> dict[str, Any]:
-    defaults = {"with_server": True, "with_s3": True, "python_version": "3.11", "version": "0.1.0"}
+    defaults = {
+        "with_server": True,
+        "with_s3": True,
+        "with_database": True,
+        "python_version": "3.11",
+        "version": "0.1.0",
+    }
     return {**defaults, **RENDERS[name]}
 
 

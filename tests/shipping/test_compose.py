@@ -1,7 +1,9 @@
-"""compose.yaml: the compose-spec schema, and the stack it starts (app, MinIO, bucket job)."""
+"""compose.yaml: the compose-spec schema, and the stack it starts (app, MinIO, bucket job,
+PostgreSQL and its one-shot migration)."""
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -37,8 +39,12 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
     assert app["tmpfs"] == ["/tmp"]
     assert all(key.startswith(prefix) for key in app["environment"]), "settings via env vars"
     for service in services.values():
-        if "image" in service and service is not app:
-            assert re.search(r":RELEASE\.[0-9TZ-]+$", service["image"]), service["image"]
+        if "build" not in service:
+            # Pinned: MinIO's release tags, PostgreSQL's minor version.
+            tag = r":(RELEASE\.[0-9TZ-]+|\d+\.\d+-alpine)$"
+            assert re.search(tag, service["image"]), service["image"]
+        else:
+            assert service["image"] == app["image"], "one image for the service and its jobs"
     if answers["with_server"]:
         assert app["ports"] == ["127.0.0.1:${APP_PORT:-8080}:8080"], "published on loopback only"
         assert "/health" in " ".join(app["healthcheck"]["test"])
@@ -46,12 +52,16 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
     else:
         assert "ports" not in app
         assert "healthcheck" not in app
+    database = answers["with_database"]
+    expected = {"app"} | ({"minio", "minio-bucket"} if answers["with_s3"] else set())
+    assert set(services) == expected | ({"postgres", "migrate"} if database else set())
+    if database:
+        check_database_services(services, prefix)
     if answers["with_s3"]:
-        assert set(services) == {"app", "minio", "minio-bucket"}
-        assert app["depends_on"] == {
+        assert {
             "minio": {"condition": "service_healthy"},
             "minio-bucket": {"condition": "service_completed_successfully"},
-        }
+        }.items() <= app["depends_on"].items()
         assert services["minio"]["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
         bucket = services["minio-bucket"]
         assert bucket["depends_on"] == {"minio": {"condition": "service_healthy"}}
@@ -73,5 +83,28 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
         assert app["environment"][f"{prefix}S3__ENDPOINT_URL"] == "http://minio:9000"
         assert app["environment"][f"{prefix}S3__ADDRESSING_STYLE"] == "path", "MinIO needs it"
     else:
-        assert set(services) == {"app"}
         assert "minio" not in (project / "compose.yaml").read_text().lower()
+    if not database:
+        assert "postgres" not in (project / "compose.yaml").read_text().lower()
+
+
+def check_database_services(services: dict[str, Any], prefix: str) -> None:
+    """PostgreSQL healthy with its data in a volume, then `db upgrade` once, then the app."""
+    app, migrate, postgres = services["app"], services["migrate"], services["postgres"]
+    assert {
+        "postgres": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }.items() <= app["depends_on"].items()
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"]
+    assert postgres["ports"] == ["127.0.0.1:5432:5432"], "published on loopback only"
+    assert migrate["command"] == ["db", "upgrade"]
+    assert migrate["restart"] == "no", "a one-shot job"
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert migrate["read_only"] is True
+    url = app["environment"][f"{prefix}DATABASE__URL"]
+    assert url == migrate["environment"][f"{prefix}DATABASE__URL"], "the same database"
+    user = postgres["environment"]["POSTGRES_USER"]
+    name = postgres["environment"]["POSTGRES_DB"]
+    password = postgres["environment"]["POSTGRES_PASSWORD"]
+    assert url == f"postgresql+asyncpg://{user}:{password}@postgres:5432/{name}"

@@ -39,6 +39,7 @@ def test_manifests_validate_strictly(projects: dict[str, Path], name: str, versi
         "PodDisruptionBudget",
         "Secret",
         "Service",
+        *(["Job"] if answers_of(name)["with_database"] else []),
     }
     for document in objects.values():
         kubernetes_validate.validate(document, version, strict=True)
@@ -158,3 +159,33 @@ def test_configmap_holds_the_settings_yaml(projects: dict[str, Path], name: str)
         assert tmp["emptyDir"]["sizeLimit"] == "256Mi"
         assert settings["storage"]["root"].startswith("/tmp/")
         assert settings["storage"]["max_object_bytes"] < 256 * 1024**2, "an upload fits"
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_the_database_is_migrated_by_a_job_with_the_secrets_url(
+    projects: dict[str, Path], name: str
+) -> None:
+    """`db upgrade` once per release (a Job, not an init container), with the pods' settings."""
+    project = projects[name]
+    objects = manifests(project)
+    prefix = project.name.replace("-", "_").upper() + "_"
+    if not answers_of(name)["with_database"]:
+        assert "Job" not in objects
+        assert f"{prefix}DATABASE__URL" not in objects["Secret"]["stringData"]
+        assert "migrate" not in (project / "deploy" / "k8s" / "kustomization.yaml").read_text()
+        return
+    assert f"{prefix}DATABASE__URL" in objects["Secret"]["stringData"]
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    assert "initContainers" not in pod
+    (app,) = pod["containers"]
+    job = objects["Job"]["spec"]
+    (migrate,) = job["template"]["spec"]["containers"]
+    assert migrate["args"] == ["db", "upgrade"]
+    assert migrate["image"] == app["image"], "the release's own migrations"
+    assert migrate["env"] == app["env"][:1], "the same settings file"
+    assert migrate["envFrom"] == app["envFrom"], "the URL from the same Secret"
+    assert migrate["securityContext"] == app["securityContext"]
+    assert job["template"]["spec"]["restartPolicy"] == "Never"
+    assert job["ttlSecondsAfterFinished"] > 0, "deleted after a while: the next release's Job"
+    assert "activeDeadlineSeconds" in job, "a stuck migration does not hang the deployment"
+    assert app["readinessProbe"]["httpGet"]["path"] == "/ready", "new pods wait for the Job"

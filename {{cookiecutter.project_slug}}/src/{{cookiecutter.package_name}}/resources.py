@@ -18,6 +18,14 @@ T = TypeVar("T")
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
+class NotReady(Exception):
+    """Raised by a readiness check whose dependency answers but cannot serve yet.
+
+    Its message is the state /ready reports for the check instead of "unavailable", e.g.
+    "schema behind head (database at base, head 0001)": say what is wrong, not a secret.
+    """
+
+
 @dataclass(frozen=True)
 class ResourceKey(Generic[T]):{{ "  # noqa: UP046 - one spelling for every supported Python" if cookiecutter.python_version != "3.11" }}
     """A typed name for one shared resource: `resources.get(KEY)` has the key's type."""
@@ -73,4 +81,4 @@ async def open_resources(settings: Feature) -> AsyncIterator[Resources]:
         yield resources
 
 
-__all__ = ["ReadinessCheck", "ResourceKey", "Resources", "open_resources"]
+__all__ = ["NotReady", "ReadinessCheck", "ResourceKey", "Resources", "open_resources"]

@@ -12,11 +12,15 @@ from __future__ import annotations
 {%- set example_api = cookiecutter.with_example_api and cookiecutter.with_server and (cookiecutter.with_files or cookiecutter.with_s3) %}
 {%- set download = cookiecutter.with_http_client and cookiecutter.with_files %}
 {%- set metrics = cookiecutter.with_server and cookiecutter.with_metrics %}
+{%- set database_web = cookiecutter.with_database and cookiecutter.with_server %}
 
 from .config import ServiceSettings
 from .features import features_of
 {%- if cookiecutter.with_database %}
 from .features.database import DatabaseFeature
+{%- endif %}
+{%- if database_web %}
+from .features.database_web import DatabaseWebFeature
 {%- endif %}
 {%- if download %}
 from .features.download import DownloadFeature
@@ -57,6 +61,9 @@ class Settings(
 {%- endif %}
 {%- if cookiecutter.with_s3 %}
     S3Feature,
+{%- endif %}
+{%- if database_web %}
+    DatabaseWebFeature,
 {%- endif %}
 {%- if cookiecutter.with_database %}
     DatabaseFeature,

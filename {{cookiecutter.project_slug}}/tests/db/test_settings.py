@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import app
@@ -77,7 +78,7 @@ async def test_echo_and_readiness_failures_log_no_password(
     caplog.set_level("DEBUG")
     settings = DatabaseSettings(url=closed_url(), echo=True)
     async with open_resources(Settings(database=settings)) as resources:
-        with pytest.raises(OSError, match=r"127\.0\.0\.1") as raised:
+        with pytest.raises(OperationalError, match=r"127\.0\.0\.1") as raised:
             await resources.readiness_checks["database"]()
     assert PASSWORD not in str(raised.value)
     assert "app:***@127.0.0.1" in caplog.text, "the URL is logged, without its password"

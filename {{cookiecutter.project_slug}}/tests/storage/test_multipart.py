@@ -18,8 +18,8 @@ from {{ cookiecutter.package_name }}.storage.s3_client import S3Client
 from {{ cookiecutter.package_name }}.storage.s3_storage import S3Storage
 from {{ cookiecutter.package_name }}.transfer import SizeLimitError
 
+from ..relay import Relay
 from .conftest import MIB, PART, chunked
-from .relay import Relay
 
 
 class SourceFailed(Exception):

@@ -1,20 +1,22 @@
-"""The service's AsyncEngine: created once, checked for /ready, disposed at shutdown."""
+"""The service's AsyncEngine: opened once, failures bounded and typed, disposed at shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -71,9 +73,34 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             pool_timeout=settings.pool_timeout,
         )
     engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "do_connect", _connect_or_operational_error)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if settings.statement_timeout:
+            _sqlite_statement_timeout(engine, settings.statement_timeout)
     return engine
+
+
+# SQLSTATE 08001, "unable to establish SQL connection": the mark of a failed connect.
+CONNECT_FAILED = "08001"
+
+
+def _connect_or_operational_error(
+    dialect: Any, record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    """Open a driver connection; a refused or timed-out connect is a DBAPI OperationalError.
+
+    asyncpg raises plain OSError (refused, reset, DNS) and TimeoutError (`timeout` passed);
+    SQLAlchemy only wraps DBAPI errors. As an OperationalError marked 08001 the failure
+    reaches callers like any other database error: `sqlalchemy.exc.OperationalError`, which
+    the server answers with 503 (db/errors.py).
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:  # TimeoutError and ConnectionError are OSErrors
+        error = dialect.loaded_dbapi.OperationalError(f"{type(exc).__name__}: {exc}")
+        error.sqlstate = CONNECT_FAILED
+        raise error from exc
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
@@ -81,6 +108,44 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+# SQLite calls the progress handler every this many virtual-machine steps (a few µs).
+_PROGRESS_STEPS = 10_000
+
+
+def _sqlite_statement_timeout(engine: AsyncEngine, seconds: float) -> None:
+    """SQLite has no statement timeout: interrupt a statement that runs past `seconds`.
+
+    Each statement sets a deadline on its connection; SQLite's progress handler (called in
+    the driver's thread while a statement runs) aborts it once the deadline has passed, and
+    the statement fails with "interrupted" (SQLITE_INTERRUPT). Commits run without a
+    deadline. A wait for a lock is bounded by the connect `timeout` (the pool timeout).
+    """
+
+    def install(connection: Any, record: Any) -> None:
+        info = record.info
+
+        def past_deadline() -> int:
+            deadline = info.get("deadline")
+            return int(deadline is not None and time.monotonic() > deadline)
+
+        await_(connection.driver_connection.set_progress_handler(past_deadline, _PROGRESS_STEPS))
+
+    def start(connection: Any, *args: Any) -> None:
+        connection.info["deadline"] = time.monotonic() + seconds
+
+    def stop(connection: Any, *args: Any) -> None:
+        connection.info.pop("deadline", None)
+
+    def failed(context: Any) -> None:
+        if context.connection is not None:
+            stop(context.connection)
+
+    event.listen(engine.sync_engine, "connect", install)
+    event.listen(engine.sync_engine, "before_cursor_execute", start)
+    event.listen(engine.sync_engine, "after_cursor_execute", stop)
+    event.listen(engine.sync_engine, "handle_error", failed)
 
 
 @asynccontextmanager
@@ -104,12 +169,6 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def check(engine: AsyncEngine) -> None:
-    """Readiness: a connection from the pool answers SELECT 1."""
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
-
-
 def describe_failure(settings: DatabaseSettings, exc: BaseException) -> str:
     """One line for a failed database operation; it names the URL without its password."""
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
@@ -120,7 +179,7 @@ def describe_failure(settings: DatabaseSettings, exc: BaseException) -> str:
 
 
 __all__ = [
-    "check",
+    "CONNECT_FAILED",
     "create_engine",
     "database_url",
     "describe_failure",

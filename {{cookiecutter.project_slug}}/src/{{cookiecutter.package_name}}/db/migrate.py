@@ -21,6 +21,11 @@ from alembic.script import ScriptDirectory
 from .base import Base
 from .engine import open_engine
 
+# The models: importing them puts their tables on Base.metadata, which autogenerate compares
+# with the database and `seed` writes to. Import each model here and list it (see
+# docs/guides/add-a-table.md).
+MODELS: tuple[type[Base], ...] = ()
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -118,6 +123,7 @@ async def revision(settings: DatabaseSettings, message: str, *, autogenerate: bo
 
 __all__ = [
     "MIGRATIONS",
+    "MODELS",
     "alembic_config",
     "current",
     "describe_current",

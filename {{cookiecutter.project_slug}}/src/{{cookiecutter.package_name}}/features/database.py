@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -47,10 +48,11 @@ class DatabaseSettings(Section):
     # Connections kept open, and how many more a burst may open for a while.
     pool_size: int = Field(default=5, ge=1)
     max_overflow: int = Field(default=10, ge=0)
-    # Seconds a request waits for a connection (from the pool, or a new one) before it fails.
+    # Seconds a request waits for a connection (from the pool, or a new one: it also bounds
+    # connecting, and SQLite's wait for a lock) before it fails with 503.
     pool_timeout: float = Field(default=5.0, gt=0)
-    # Seconds a statement may run before the server cancels it (PostgreSQL; 0 = no limit).
-    # Not applied on SQLite, which has no such setting.
+    # Seconds a statement may run before it is cancelled, a 504 in a request (0 = no limit).
+    # PostgreSQL: the server's statement_timeout; SQLite: interrupted by a progress handler.
     statement_timeout: float = Field(default=30.0, ge=0)
     # Log every statement (SQLAlchemy's echo); the URL and its password are never logged.
     echo: bool = False
@@ -75,16 +77,14 @@ class DatabaseFeature(Feature):
     database: DatabaseSettings = DatabaseSettings()
 
     async def open(self, resources: Resources, stack: AsyncExitStack) -> None:
-        from ..db.engine import check, open_engine, session_factory
+        from ..db.engine import open_engine, session_factory
+        from ..db.schema import readiness_check
 
         engine = await stack.enter_async_context(open_engine(self.database))
         resources.provide(ENGINE, engine)
         resources.provide(SESSIONS, session_factory(engine))
-
-        async def database() -> None:
-            await check(engine)
-
-        resources.readiness_checks["database"] = database
+        # Connects, and compares the schema's revision with the migrations' head.
+        resources.readiness_checks["database"] = readiness_check(engine)
 
     @classmethod
     def add_commands(cls, cli: typer.Typer) -> None:
@@ -94,6 +94,7 @@ class DatabaseFeature(Feature):
         db.command()(current)
         db.command()(revision)
         cli.add_typer(db)
+        cli.command()(seed)
 
 
 def _run(
@@ -157,6 +158,38 @@ def revision(
     typer.echo(f"wrote {path}")
 
 
+def seed(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="YAML or JSON file: table name → list of rows")
+    ] = Path("seed.yaml"),
+) -> None:
+    """Insert or update FILE's rows by primary key, in one transaction (idempotent)."""
+    from ..db import seed as seeding
+
+    if not file.is_file():
+        typer.echo(
+            f"error: no seed file {file}: write one (YAML or JSON, each table name → a list "
+            "of rows with their primary key) or pass its path: seed FILE",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    try:
+        data = seeding.read_file(file)
+        # Checked before the database is opened: a typo never leaves half a seed.
+        metadata = seeding.models_metadata()
+        seeding.plan(data, metadata)
+    except seeding.SeedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+
+    async def write(section: DatabaseSettings) -> str:
+        results = await seeding.seed(section, data, metadata)
+        return "\n".join(map(str, results)) or f"{file}: no rows"
+
+    typer.echo(_run(ctx, write))
+
+
 __all__ = [
     "ENGINE",
     "SESSIONS",
@@ -165,6 +198,7 @@ __all__ = [
     "current",
     "downgrade",
     "revision",
+    "seed",
     "upgrade",
     "without_password",
 ]

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from .. import DISTRIBUTION, __version__
+from ..resources import NotReady
 from .errors import ErrorEnvelope, error_response
 from .resources import ReadinessCheck, Resources, get_resources
 
@@ -85,6 +86,9 @@ async def _run(name: str, check: ReadinessCheck, previous: dict[str, str]) -> st
         state = "ok"
     except TimeoutError:
         state, reason = "timeout", f"no answer within {CHECK_TIMEOUT_SECONDS} s"
+    except NotReady as exc:
+        # The dependency answered: its own state says it all, no traceback.
+        state = str(exc)[:REASON_CHARS]
     except Exception as exc:
         logger.debug("readiness check %s failed", name, exc_info=True)
         state, reason = "unavailable", f"{type(exc).__name__}: {exc}"[:REASON_CHARS]
@@ -92,7 +96,8 @@ async def _run(name: str, check: ReadinessCheck, previous: dict[str, str]) -> st
         if state == "ok":
             logger.info("readiness check %s: ok again", name)
         else:
-            logger.warning("readiness check %s: %s (%s)", name, state, reason)
+            because = f" ({reason})" if reason else ""
+            logger.warning("readiness check %s: %s%s", name, state, because)
     previous[name] = state
     return state
 

@@ -2,7 +2,7 @@
 
 Stopping the relay closes its port and cuts every open connection, which is what a client
 sees when the server goes down; the server behind it keeps its state, like a restarted
-MinIO with its disk.
+MinIO or PostgreSQL with its disk. Any TCP server: the target URL gives its host and port.
 """
 
 import asyncio

@@ -23,6 +23,7 @@ Run by benchmarks/run.py with the interpreter of a rendered project:
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import os
 import re
 import signal
@@ -97,12 +98,22 @@ def resident_bytes(pid: int) -> int:
 
 
 def start_once(
-    command: Sequence[str], env: dict[str, str], warm_paths: Sequence[str], label: str
+    command: Sequence[str],
+    env: dict[str, str],
+    warm_paths: Sequence[str],
+    label: str,
+    prepare: Sequence[str] = (),
 ) -> Start:
-    """Spawn `command`, time its first 200 on /health, warm it, read its idle RSS, stop it."""
+    """Spawn `command`, time its first 200 on /health, warm it, read its idle RSS, stop it.
+
+    `prepare` runs first, untimed, in the same fresh directory (the database's migration: a
+    service whose schema is behind head is not ready, as after a deploy without it).
+    """
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as workdir:
         log = Path(workdir) / "server.log"
+        if prepare:
+            subprocess.run(prepare, cwd=workdir, env=env, check=True, capture_output=True)
         with log.open("wb") as sink:
             began = time.perf_counter()
             process = subprocess.Popen(
@@ -138,10 +149,13 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
     # `serve --port P`: everything else (host 127.0.0.1, logging, storage) stays default.
     generated_command = [str(console_script(package)), "serve", "--port"]
+    # With the database feature, `make run` migrates before serving; so does this benchmark.
+    has_database = importlib.util.find_spec(f"{package}.db") is not None
+    migrate = [str(console_script(package)), "db", "upgrade"] if has_database else []
     bare_command = [sys.executable, str(BARE_SERVER)]
     variants: dict[str, Callable[[], Start]] = {
         "generated": lambda: start_once(
-            generated_command, env, ("/health", "/ready"), "the generated service"
+            generated_command, env, ("/health", "/ready"), "the generated service", migrate
         ),
         # Same request count as the generated service gets; the bare app has only /health.
         "bare_fastapi": lambda: start_once(

@@ -112,6 +112,15 @@ def test_all_on_removes_nothing() -> None:
     assert post_gen.make_plan(ALL_ON) == post_gen.Plan(remove=(), notes=())
 
 
+INDEX_PATHS = (
+    "src/svc/db/models/objects.py",
+    "src/svc/db/object_index.py",
+    "src/svc/db/migrations/versions/rev_0002_object_index.py",
+    "src/svc/features/object_index.py",
+    "tests/db/test_object_index.py",
+)
+
+
 def test_server_off_removes_the_server_and_what_needs_it() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_server": False})
     assert plan.remove == (
@@ -127,6 +136,7 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "src/svc/db/dependencies.py",
         "tests/db/test_dependencies.py",
         "tests/db/test_ready.py",
+        *INDEX_PATHS,
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )
@@ -198,17 +208,19 @@ def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> 
         "src/svc/features/objects.py",
         "tests/api",
         "src/svc/features/object_import.py",
+        *INDEX_PATHS,
     )
     assert plan.notes == ("with_example_api: trimmed because it needs with_files or with_s3",)
 
 
-def test_example_api_off_removes_only_the_api() -> None:
+def test_example_api_off_removes_only_the_api_and_its_index() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_example_api": False})
     assert plan.remove == (
         "src/svc/api",
         "src/svc/features/objects.py",
         "tests/api",
         "src/svc/features/object_import.py",
+        *INDEX_PATHS,
     )
     assert plan.notes == ()
 
@@ -268,7 +280,13 @@ def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
 def test_database_off_removes_the_db_package_and_its_web_part() -> None:
     """The session dependency lives inside db/: deleting db/ takes it along."""
     plan = post_gen.make_plan({**ALL_ON, "with_database": False})
-    assert plan.remove == ("src/svc/db", "src/svc/features/database.py", "tests/db")
+    assert plan.remove == (
+        "src/svc/db",
+        "src/svc/features/database.py",
+        "tests/db",
+        "src/svc/features/object_index.py",
+        "tests/api/test_object_index.py",
+    )
     assert plan.notes == ()
 
 
@@ -277,6 +295,14 @@ def test_database_without_server_keeps_the_db_package_without_the_dependency() -
     assert "src/svc/db" not in plan.remove
     assert "src/svc/features/database.py" not in plan.remove
     assert "src/svc/db/dependencies.py" in plan.remove
+
+
+def test_object_index_needs_the_example_api_and_the_database() -> None:
+    """The table, its migration and the indexed storage: only where both are rendered."""
+    for answers in ({**ALL_ON, "with_example_api": False}, {**ALL_ON, "with_server": False}):
+        plan = post_gen.make_plan(answers)
+        assert set(INDEX_PATHS) <= set(plan.remove)
+    assert not set(INDEX_PATHS) & set(post_gen.make_plan(ALL_ON).remove)
 
 
 def test_ci_none_removes_the_github_directory() -> None:

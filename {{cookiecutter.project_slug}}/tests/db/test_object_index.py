@@ -86,6 +86,18 @@ async def test_keys_list_in_code_point_order_a_page_at_a_time(indexed: IndexedSt
     assert [info.key for info in (await indexed.list_page("a_")).items] == ["a_b"]
 
 
+async def test_postgresql_compares_keys_bytewise_whatever_its_default(postgres_url: str) -> None:
+    """The key column uses the "C" collation: with an en_US default "B" would sort after "a"."""
+    database = DatabaseSettings.model_validate({"url": postgres_url})
+    await migrate.upgrade(database)
+    query = (
+        "SELECT collation_name FROM information_schema.columns"
+        " WHERE table_name = 'object_index' AND column_name = 'key'"
+    )
+    async with open_engine(database) as engine, engine.connect() as connection:
+        assert (await connection.execute(text(query))).scalar_one() == "C"
+
+
 async def test_a_replaced_object_keeps_its_creation_time(
     indexed: IndexedStorage, engine: AsyncEngine
 ) -> None:

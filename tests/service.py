@@ -95,6 +95,13 @@ def running_service(
         }
     )
     python = project / ".venv" / "bin" / "python"
+    if (project / "src" / "my_service" / "db").is_dir():
+        # A deployment migrates before the service starts (`serve` never does): the objects
+        # API's index table must exist.
+        subprocess.run(
+            [str(python), "-m", "my_service", "db", "upgrade"],
+            cwd=workdir, env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
     command = [str(python), "-m", "my_service", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as sink:
         process = subprocess.Popen(

@@ -27,6 +27,7 @@ from {{ cookiecutter.package_name }}.features.database import DatabaseSettings
 from {{ cookiecutter.package_name }}.features.s3 import S3Settings
 {%- endif %}
 from {{ cookiecutter.package_name }}.storage import ObjectNotFound, Storage
+from {{ cookiecutter.package_name }}.storage.keys import encode_cursor
 {%- if cookiecutter.with_files %}
 from {{ cookiecutter.package_name }}.storage.local import LocalStorage
 {%- else %}
@@ -96,6 +97,17 @@ async def test_postgresql_compares_keys_bytewise_whatever_its_default(postgres_u
     )
     async with open_engine(database) as engine, engine.connect() as connection:
         assert (await connection.execute(text(query))).scalar_one() == "C"
+
+
+async def test_a_nul_in_a_prefix_or_cursor_is_a_position_not_an_error(
+    indexed: IndexedStorage,
+) -> None:
+    """PostgreSQL refuses NUL in text; keys never hold one, so it can only be a position."""
+    for key in ("a", "ab", "abc", "b"):
+        await indexed.put_stream(key, one(b"x"))
+    assert (await indexed.list_page("a\0")).items == ()
+    page = await indexed.list_page(cursor=encode_cursor("ab\0z"))
+    assert [info.key for info in page.items] == ["abc", "b"]
 
 
 async def test_a_replaced_object_keeps_its_creation_time(

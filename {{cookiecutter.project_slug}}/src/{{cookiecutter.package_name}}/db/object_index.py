@@ -149,6 +149,12 @@ class IndexedStorage:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         after = decode_cursor(cursor) if cursor is not None else None
+        # No key holds NUL (check_key), and PostgreSQL refuses it in text: a prefix with one
+        # matches nothing, and the keys after "ab\0..." are exactly the keys after "ab".
+        if "\0" in prefix:
+            return ObjectPage(items=())
+        if after is not None and "\0" in after:
+            after = after[: after.index("\0")]
         query = select(ObjectRecord).order_by(ObjectRecord.key).limit(limit + 1)
         if prefix:
             # A range the primary key's index can scan, then the exact test.

@@ -440,6 +440,20 @@ def test_rendered_database_off_project_has_no_trace_of_the_database(render: Rend
         assert word not in text, word
 
 
+def test_rendered_example_api_off_project_has_the_migration_chain_and_no_table(
+    render: Render,
+) -> None:
+    project = render(with_example_api=False)
+    db = project / "src" / "my_service" / "db"
+    assert sorted(p.name for p in (db / "models").iterdir()) == ["__init__.py"]
+    versions = sorted(p.name for p in (db / "migrations" / "versions").iterdir())
+    assert versions == ["__init__.py", "rev_0001_baseline.py"]
+    files = [p for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"]
+    text = "\n".join(p.read_text() for p in files).lower()
+    for word in ("object_index", "objectrecord", "reconcile"):
+        assert word not in text, word
+
+
 def test_rendered_s3_off_project_has_no_trace_of_s3(render: Render) -> None:
     project = render(with_s3=False)
     storage = project / "src" / "my_service" / "storage"

@@ -20,12 +20,13 @@ The consistency rule between the two writes:
   fails with 503 and the row stays as above until the DELETE is repeated or `reconcile` runs.
   The other order would leave an object that no listing shows, which `reconcile` (trusting
   storage) would bring back: a deleted object must never come back.
-- The step after storage runs to its end even when the client disconnects (it is shielded
-  from the request's cancellation).
-- Whatever a crash, a failed compensation or two racing writes of one key leave between the
-  two writes, `reconcile` repairs from storage: it adds rows for objects without one, rewrites
-  rows that no longer match their object and removes rows without an object. Running it twice
-  changes nothing the second time.
+- The step after storage runs to its end even when the request is cancelled (it is shielded).
+  A request cancelled while the backend itself commits (the local backend finishes its rename
+  regardless) may leave an object without a row.
+- Whatever a crash, a failed compensation, such a cancellation or two racing writes of one key
+  leave between the two writes, `reconcile` repairs from storage: it adds rows for objects
+  without one, rewrites rows that no longer match their object and removes rows without an
+  object. Running it twice changes nothing the second time.
 """
 
 from __future__ import annotations

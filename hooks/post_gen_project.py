@@ -175,6 +175,20 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/db/test_ready.py",
         ),
     ),
+    # The objects API's index table: its model, migration, storage layer and tests.
+    Feature(
+        answer="object_index",
+        derived=True,
+        requires=(("with_example_api",), ("with_database",)),
+        paths=(
+            "src/{package}/db/models/objects.py",
+            "src/{package}/db/object_index.py",
+            "src/{package}/db/migrations/versions/rev_0002_object_index.py",
+            "src/{package}/features/object_index.py",
+            "tests/db/test_object_index.py",
+            "tests/api/test_object_index.py",
+        ),
+    ),
     # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.
     Feature(
         answer="with_docker",

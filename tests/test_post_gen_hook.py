@@ -112,6 +112,15 @@ def test_all_on_removes_nothing() -> None:
     assert post_gen.make_plan(ALL_ON) == post_gen.Plan(remove=(), notes=())
 
 
+INDEX_PATHS = (
+    "src/svc/db/models/objects.py",
+    "src/svc/db/object_index.py",
+    "src/svc/db/migrations/versions/rev_0002_object_index.py",
+    "src/svc/features/object_index.py",
+    "tests/db/test_object_index.py",
+)
+
+
 def test_server_off_removes_the_server_and_what_needs_it() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_server": False})
     assert plan.remove == (
@@ -130,6 +139,7 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "tests/db/test_dependencies.py",
         "tests/db/test_faults.py",
         "tests/db/test_ready.py",
+        *INDEX_PATHS,
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )
@@ -200,17 +210,19 @@ def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> 
         "src/svc/features/objects.py",
         "tests/api",
         "src/svc/features/object_import.py",
+        *INDEX_PATHS,
     )
     assert plan.notes == ("with_example_api: trimmed because it needs with_files or with_s3",)
 
 
-def test_example_api_off_removes_only_the_api() -> None:
+def test_example_api_off_removes_only_the_api_and_its_index() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_example_api": False})
     assert plan.remove == (
         "src/svc/api",
         "src/svc/features/objects.py",
         "tests/api",
         "src/svc/features/object_import.py",
+        *INDEX_PATHS,
     )
     assert plan.notes == ()
 
@@ -278,6 +290,8 @@ def test_database_off_removes_the_db_package_and_its_web_part() -> None:
         "docs/guides/add-a-table.md",
         "src/svc/features/database_web.py",
         "deploy/k8s/migrate-job.yaml",
+        "src/svc/features/object_index.py",
+        "tests/api/test_object_index.py",
     )
     assert plan.notes == ()
 
@@ -305,6 +319,14 @@ def test_database_without_server_keeps_the_db_package_without_the_dependency() -
     assert "src/svc/db" not in plan.remove
     assert "src/svc/features/database.py" not in plan.remove
     assert "src/svc/db/dependencies.py" in plan.remove
+
+
+def test_object_index_needs_the_example_api_and_the_database() -> None:
+    """The table, its migration and the indexed storage: only where both are rendered."""
+    for answers in ({**ALL_ON, "with_example_api": False}, {**ALL_ON, "with_server": False}):
+        plan = post_gen.make_plan(answers)
+        assert set(INDEX_PATHS) <= set(plan.remove)
+    assert not set(INDEX_PATHS) & set(post_gen.make_plan(ALL_ON).remove)
 
 
 def test_ci_none_removes_the_github_directory() -> None:
@@ -439,6 +461,20 @@ def test_rendered_database_off_project_has_no_trace_of_the_database(render: Rend
     files = [p for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"]
     text = "\n".join(p.read_text() for p in files).lower()
     for word in ("sqlalchemy", "alembic", "asyncpg", "aiosqlite", "database__url", "db upgrade"):
+        assert word not in text, word
+
+
+def test_rendered_example_api_off_project_has_the_migration_chain_and_no_table(
+    render: Render,
+) -> None:
+    project = render(with_example_api=False)
+    db = project / "src" / "my_service" / "db"
+    assert sorted(p.name for p in (db / "models").iterdir()) == ["__init__.py"]
+    versions = sorted(p.name for p in (db / "migrations" / "versions").iterdir())
+    assert versions == ["__init__.py", "rev_0001_baseline.py"]
+    files = [p for p in project.rglob("*") if p.is_file() and p.name != ".cruft.json"]
+    text = "\n".join(p.read_text() for p in files).lower()
+    for word in ("object_index", "objectrecord", "reconcile"):
         assert word not in text, word
 
 

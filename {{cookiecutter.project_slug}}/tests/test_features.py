@@ -113,6 +113,17 @@ def test_a_resource_is_provided_once() -> None:
         resources.provide(BASE_POOL, Pool("b"))
 
 
+def test_a_feature_may_replace_a_provided_resource_with_a_layer_over_it() -> None:
+    resources = Resources()
+    with pytest.raises(LookupError, match="base_pool"):
+        resources.replace(BASE_POOL, Pool("layer"))
+    below = Pool("below")
+    resources.provide(BASE_POOL, below)
+    layer = Pool("layer")
+    resources.replace(BASE_POOL, layer)
+    assert resources.get(BASE_POOL) is layer
+
+
 def test_a_missing_resource_is_a_wiring_error_and_find_says_none() -> None:
     resources = Resources()
     with pytest.raises(LookupError, match="base_pool"):

@@ -51,6 +51,16 @@ class Resources:
             raise RuntimeError(f"resource {key.name!r} is already provided")
         self._values[key.name] = value
 
+    def replace(self, key: ResourceKey[T], value: T) -> None:
+        """Put `value` in place of the resource under `key`, which must be provided already.
+
+        For a feature that layers itself over another's resource: the object index wraps
+        the storage backend, so the routes see the indexed storage.
+        """
+        if key.name not in self._values:
+            raise LookupError(f"resource {key.name!r} is not open in this service")
+        self._values[key.name] = value
+
     def get(self, key: ResourceKey[T]) -> T:
         """The resource under `key`; a missing one is a wiring error, not a request error."""
         try:

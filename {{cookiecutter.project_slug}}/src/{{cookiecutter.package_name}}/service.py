@@ -13,6 +13,7 @@ from __future__ import annotations
 {%- set download = cookiecutter.with_http_client and cookiecutter.with_files %}
 {%- set metrics = cookiecutter.with_server and cookiecutter.with_metrics %}
 {%- set database_web = cookiecutter.with_database and cookiecutter.with_server %}
+{%- set object_index = example_api and cookiecutter.with_database %}
 
 from .config import ServiceSettings
 from .features import features_of
@@ -34,6 +35,9 @@ from .features.metrics import MetricsFeature
 {%- if example_api and download %}
 from .features.object_import import ObjectImportFeature
 {%- endif %}
+{%- if object_index %}
+from .features.object_index import ObjectIndexFeature
+{%- endif %}
 {%- if example_api %}
 from .features.objects import ObjectsApiFeature
 {%- endif %}
@@ -47,6 +51,9 @@ from .features.server import ServerFeature
 
 class Settings(
     # Most specific first, like mixins: each feature before the features it uses.
+{%- if object_index %}
+    ObjectIndexFeature,
+{%- endif %}
 {%- if example_api and download %}
     ObjectImportFeature,
 {%- endif %}

@@ -1,10 +1,16 @@
 """The objects API on {{ "each backend: the same tests on a local directory and on moto's S3" if cookiecutter.with_files and cookiecutter.with_s3 else "a local directory" if cookiecutter.with_files else "moto's S3 server" }}."""
 
 import asyncio
+{%- if cookiecutter.with_database %}
+import shutil
+{%- endif %}
 from collections.abc import AsyncIterator, Awaitable, Callable
+{%- if cookiecutter.with_database %}
+from concurrent.futures import ThreadPoolExecutor
+{%- endif %}
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-{%- if cookiecutter.with_files %}
+{%- if cookiecutter.with_files or cookiecutter.with_database %}
 from pathlib import Path
 {%- endif %}
 from typing import Any
@@ -15,6 +21,10 @@ import pytest
 from types_aiobotocore_s3 import S3Client as BotoS3Client
 {%- endif %}
 
+{% if cookiecutter.with_database -%}
+from {{ cookiecutter.package_name }}.db import migrate
+from {{ cookiecutter.package_name }}.features.database import DatabaseSettings
+{% endif -%}
 {% if cookiecutter.with_s3 -%}
 from {{ cookiecutter.package_name }}.features.s3 import S3Settings
 {% endif -%}
@@ -56,6 +66,10 @@ def backend(request: pytest.FixtureRequest{{ ", tmp_path: Path" if cookiecutter.
     }
 {%- else %}
     config: dict[str, Any] = {}
+{%- endif %}
+{%- if cookiecutter.with_database %}
+    # The object index, in an SQLite file of this test's own.
+    config["database"] = index_database(request)
 {%- endif %}
 {%- if cookiecutter.with_files and cookiecutter.with_s3 %}
     if request.param == "local":
@@ -103,6 +117,28 @@ def s3_backend(config: dict[str, Any], request: pytest.FixtureRequest) -> Backen
 
     storage: dict[str, Any] = {{ '{"backend": "s3"}' if cookiecutter.with_files else '{}' }}
     return Backend("s3", {**config, "s3": s3, "storage": storage}, leftovers)
+{%- endif %}
+
+{%- if cookiecutter.with_database %}
+
+
+@pytest.fixture(scope="session")
+def migrated_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file at the newest revision, made once: each test gets a copy."""
+    path = tmp_path_factory.mktemp("index") / "migrated.db"
+    section = DatabaseSettings.model_validate({"url": f"sqlite+aiosqlite:///{path}"})
+    # A loop of its own, in a thread: a session fixture may run while a test's loop does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, migrate.upgrade(section)).result()
+    return path
+
+
+def index_database(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The `database` section: a copy of the migrated file in the test's directory."""
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    path = tmp_path / "index.db"
+    shutil.copyfile(request.getfixturevalue("migrated_index"), path)
+    return {"url": f"sqlite+aiosqlite:///{path}"}
 {%- endif %}
 
 

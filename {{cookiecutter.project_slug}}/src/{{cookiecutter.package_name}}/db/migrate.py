@@ -9,6 +9,8 @@ with exactly the scripts it was built with.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import pkgutil
 from argparse import Namespace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,13 +20,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from . import models
 from .base import Base
 from .engine import open_engine
-
-# The models: importing them puts their tables on Base.metadata, which autogenerate compares
-# with the database and `seed` writes to. Import each model here and list it (see
-# docs/guides/add-a-table.md).
-MODELS: tuple[type[Base], ...] = ()
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +38,12 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+def load_models() -> None:
+    """Import every module of `models`, so `Base.metadata` holds every table."""
+    for found in pkgutil.iter_modules(models.__path__):
+        importlib.import_module(f"{models.__name__}.{found.name}")
+
+
 def alembic_config() -> Config:
     # Alembic's own progress lines are dropped: the `db` commands print one answer each.
     config = Config(cmd_opts=Namespace(quiet=True))
@@ -48,6 +52,7 @@ def alembic_config() -> Config:
     config.set_main_option("file_template", "rev_%%(rev)s_%%(slug)s")
     config.set_main_option("path_separator", "os")
     # Autogenerate compares the database with the models registered on this metadata.
+    load_models()
     config.attributes["target_metadata"] = Base.metadata
     return config
 
@@ -123,12 +128,12 @@ async def revision(settings: DatabaseSettings, message: str, *, autogenerate: bo
 
 __all__ = [
     "MIGRATIONS",
-    "MODELS",
     "alembic_config",
     "current",
     "describe_current",
     "downgrade",
     "head",
+    "load_models",
     "revision",
     "upgrade",
 ]

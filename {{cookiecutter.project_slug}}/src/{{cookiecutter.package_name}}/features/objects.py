@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from ..server.middleware import BodyLimit
     from ..storage import Storage
 
-# The objects API's backend (`storage.backend`){{ "; absent while S3 is off" if not cookiecutter.with_files }}.
+# What the objects routes use: the backend (`storage.backend`), or a layer another feature
+# put over it with `resources.replace`{{ "; absent while S3 is off" if not cookiecutter.with_files }}.
 STORAGE: ResourceKey[Storage] = ResourceKey("storage")
 # The `storage` section, for the handlers (limits).
 STORAGE_SETTINGS: ResourceKey[StorageSettings] = ResourceKey("storage_settings")

@@ -66,6 +66,10 @@ def build(
             logging={"level": "WARNING", "access_log": False}, server=server_settings, **sections
         )
         importlib.import_module(f"{package}.logging").configure_logging(settings.logging)
+        if hasattr(settings, "database"):
+            # As a deployment does before serving: the objects API needs its index table.
+            migrate = importlib.import_module(f"{package}.db.migrate")
+            asyncio.run(migrate.upgrade(settings.database))
         generated = server.create_app(settings)
         if database_url is not None:
             mount_read_route(generated, package)

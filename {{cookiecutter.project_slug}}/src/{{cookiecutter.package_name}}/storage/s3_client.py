@@ -25,6 +25,7 @@ from ._translate import translate_errors
 from .byte_sources import iter_chunks, prepend
 from .errors import ObjectNotFound, StorageError
 from .models import ObjectInfo, ObjectStream
+from .upload_budget import UploadBudget
 
 if TYPE_CHECKING:
     import os
@@ -87,6 +88,10 @@ class S3Client:
         self._boto: BotoS3Client | None = None
         # Multipart aborts still running; aclose() waits for them.
         self._cleanup: set[asyncio.Task[None]] = set()
+        # What every upload through this client reserves before it buffers anything.
+        self.upload_budget = UploadBudget(
+            settings.upload_buffer_bytes, wait_seconds=settings.upload_buffer_wait_seconds
+        )
 
     def __repr__(self) -> str:
         return (
@@ -190,13 +195,32 @@ class S3Client:
         *,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        max_size: int | None = None,
     ) -> ObjectInfo:
         """Store a stream; above `multipart_threshold` bytes it goes up in parts.
 
-        Memory stays within about two parts whatever the size. If the source raises, a part
-        fails or the task is cancelled, the multipart upload is aborted: no object appears
-        and no parts are left behind. The source's own exceptions propagate unchanged.
+        Before reading, the upload reserves what it may buffer from `upload_budget`: the
+        larger of the threshold and one part, or `max_size` (a bound the caller enforces,
+        such as a declared length) when that is smaller. A reservation that cannot be had
+        within `upload_buffer_wait_seconds` raises `StorageBusyError` with nothing read.
+        If the source raises, a part fails or the task is cancelled, the multipart upload is
+        aborted: no object appears and no parts are left behind. The source's own
+        exceptions propagate unchanged. The reservation is returned in every case.
         """
+        needed = max(self._settings.multipart_threshold, self._settings.multipart_part_size)
+        if max_size is not None:
+            needed = min(needed, max_size)
+        reservation = min(max(needed, 1), self.upload_budget.capacity)
+        async with self.upload_budget.reserve(reservation, key=key):
+            return await self._put_stream(key, source, content_type, metadata)
+
+    async def _put_stream(
+        self,
+        key: str,
+        source: ByteSource,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+    ) -> ObjectInfo:
         threshold = self._settings.multipart_threshold
         upload = MultipartUpload(
             client=self._client,
@@ -216,6 +240,7 @@ class S3Client:
                     break
             else:
                 data = b"".join(head)
+                head.clear()  # one copy in memory while it is sent, not two
                 return await self.put_bytes(key, data, content_type=content_type, metadata=metadata)
             # The source is read inside run(); its own errors are not storage errors.
             async with aclosing(prepend(head, chunks)) as stream:

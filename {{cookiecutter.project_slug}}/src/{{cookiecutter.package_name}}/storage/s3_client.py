@@ -172,17 +172,31 @@ class S3Client:
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Store `data` in one request."""
+        # Sent in pieces from a file-like view: whole bytes would be copied into the
+        # transport buffer. BytesIO shares the bytes until written to.
+        buffer = io.BytesIO(data)
+        buffer.seek(0, io.SEEK_END)
+        return await self._put_buffer(key, buffer, content_type, metadata)
+
+    async def _put_buffer(
+        self,
+        key: str,
+        buffer: io.BytesIO,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+    ) -> ObjectInfo:
+        size = buffer.tell()
+        buffer.seek(0)
         with self._errors("put_object", key):
             response = await self._client.put_object(
                 Bucket=self.bucket,
                 Key=self._full_key(key),
-                # Sent in pieces: whole bytes would be copied into the transport buffer.
-                Body=io.BytesIO(data),
+                Body=buffer,
                 **_object_arguments(content_type, metadata),
             )
         return ObjectInfo(
             key=key,
-            size=len(data),
+            size=size,
             etag=_etag(response["ETag"]),
             content_type=content_type,
             metadata=dict(metadata or {}),
@@ -212,7 +226,7 @@ class S3Client:
             needed = min(needed, max_size)
         reservation = min(max(needed, 1), self.upload_budget.capacity)
         async with self.upload_budget.reserve(reservation, key=key):
-            return await self._put_stream(key, source, content_type, metadata)
+            return await self._put_stream(key, source, content_type, metadata, max_size)
 
     async def _put_stream(
         self,
@@ -220,6 +234,7 @@ class S3Client:
         source: ByteSource,
         content_type: str | None,
         metadata: Mapping[str, str] | None,
+        max_size: int | None,
     ) -> ObjectInfo:
         threshold = self._settings.multipart_threshold
         upload = MultipartUpload(
@@ -231,17 +246,20 @@ class S3Client:
             abort_retry_seconds=self._settings.abort_retry_seconds,
         )
         async with aclosing(iter_chunks(source, CHUNK_SIZE)) as chunks:
-            head: list[bytes] = []
-            head_size = 0
+            # Written into one buffer as it arrives, so the bytes are held once: a list of
+            # chunks joined at the end would hold them twice.
+            buffer = _preallocated(max_size) if max_size and max_size <= threshold else io.BytesIO()
             async for chunk in chunks:
-                head.append(chunk)
-                head_size += len(chunk)
-                if head_size > threshold:
+                buffer.write(chunk)
+                if buffer.tell() > threshold:
                     break
             else:
-                data = b"".join(head)
-                head.clear()  # one copy in memory while it is sent, not two
-                return await self.put_bytes(key, data, content_type=content_type, metadata=metadata)
+                buffer.truncate()  # a preallocated buffer may be longer than the data
+                return await self._put_buffer(key, buffer, content_type, metadata)
+            buffer.truncate()
+            # getvalue() hands over the buffer's own bytes (no copy) as the first chunk.
+            head = [buffer.getvalue()]
+            del buffer, chunk
             # The source is read inside run(); its own errors are not storage errors.
             async with aclosing(prepend(head, chunks)) as stream:
                 size, etag = await upload.run(
@@ -509,6 +527,19 @@ def _skip_unused_endpoint_parameters(client: BotoS3Client) -> None:
     if isinstance(definitions, dict):
         for name in UNUSED_ENDPOINT_PARAMETERS:
             definitions.pop(name, None)
+
+
+def _preallocated(size: int) -> io.BytesIO:
+    """An empty BytesIO that has room for `size` bytes already.
+
+    Grown write by write, a buffer is reallocated (and copied) many times, which leaves the
+    heap fragmented: the process keeps far more memory than the bytes it holds.
+    """
+    buffer = io.BytesIO()
+    buffer.seek(size - 1)
+    buffer.write(b"\0")
+    buffer.seek(0)
+    return buffer
 
 
 def _reveal(secret: SecretStr | None) -> str | None:

@@ -55,7 +55,7 @@ class S3Settings(Section):
     # reads, an upload reserves the larger of multipart_threshold and multipart_part_size (its
     # size, when that is known and smaller); once the budget is spent, uploads wait up to
     # upload_buffer_wait_seconds and then get 503 with Retry-After. The default leaves room
-    # in the 256 MiB memory limit of the Kubernetes manifest.
+    # in a 256 MiB container memory limit; raise the two together.
     upload_buffer_bytes: int = Field(default=64 * _MIB, ge=5 * _MIB)
     upload_buffer_wait_seconds: float = Field(default=10.0, ge=0)
 

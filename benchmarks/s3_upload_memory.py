@@ -13,6 +13,7 @@ budget plus a small constant. Linux only.
 
 Run by benchmarks/run.py with the interpreter of a rendered project:
     .venv/bin/python benchmarks/s3_upload_memory.py <package> [--uploads N] [--budget-mib M]
+        [--object-bytes B]  (above 8 MiB: multipart uploads)
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ def wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) ->
         time.sleep(0.2)
 
 
-async def measure(base_url: str, memory: PeakMemory, uploads: int) -> dict[str, float]:
-    body = os.urandom(OBJECT_BYTES)
+async def measure(
+    base_url: str, memory: PeakMemory, uploads: int, object_bytes: int
+) -> dict[str, float]:
+    body = os.urandom(object_bytes)
     limits = httpx.Limits(max_connections=uploads, max_keepalive_connections=uploads)
     busy = 0
     async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
@@ -86,7 +89,7 @@ async def measure(base_url: str, memory: PeakMemory, uploads: int) -> dict[str, 
         growth = memory.peak() - before
         listing = await client.get("/api/v1/objects", params={"prefix": "bench/", "limit": 1000})
         stored = [item for item in listing.json()["items"] if item["key"] != "bench/warm-up"]
-    if sizes != [OBJECT_BYTES] * uploads or len(stored) != uploads:
+    if sizes != [object_bytes] * uploads or len(stored) != uploads:
         raise SystemExit(f"s3_upload_memory: {len(stored)} of {uploads} objects stored")
     return {
         "s3_upload_memory_uploads": uploads,
@@ -101,6 +104,7 @@ def main() -> int:
     parser.add_argument("package")
     parser.add_argument("--uploads", type=int, default=UPLOADS)
     parser.add_argument("--budget-mib", type=int, default=None)
+    parser.add_argument("--object-bytes", type=int, default=OBJECT_BYTES)
     arguments = parser.parse_args()
     package: str = arguments.package
     prefix = package.upper() + "_"
@@ -139,10 +143,9 @@ def main() -> int:
         base_url = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(base_url, process, log)
-            note(
-                f"{arguments.uploads} concurrent PUTs of {OBJECT_BYTES} bytes, budget {budget} MiB"
-            )
-            metrics = asyncio.run(measure(base_url, PeakMemory(process.pid), arguments.uploads))
+            uploads, size = arguments.uploads, arguments.object_bytes
+            note(f"{uploads} PUTs of {size} bytes at once, budget {budget} MiB")
+            metrics = asyncio.run(measure(base_url, PeakMemory(process.pid), uploads, size))
         finally:
             stop_process(process, signal_number=signal.SIGTERM, timeout=20)
     metrics["s3_upload_memory_budget_mib"] = budget

@@ -51,7 +51,7 @@ class S3Settings(Section):
     # A failed upload is aborted; while S3 is unreachable the abort is retried in the
     # background for this long (then a lifecycle rule has to remove the parts).
     abort_retry_seconds: float = Field(default=60.0, ge=0)
-    # Upload bytes held in memory at once, all uploads of the process together. Before it
+    # Upload bytes held in memory at once, all uploads through the client together. Before it
     # reads, an upload reserves the larger of multipart_threshold and multipart_part_size (its
     # size, when that is known and smaller); once the budget is spent, uploads wait up to
     # upload_buffer_wait_seconds and then get 503 with Retry-After. The default leaves room

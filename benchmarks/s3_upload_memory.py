@@ -64,7 +64,9 @@ async def measure(
     base_url: str, memory: PeakMemory, uploads: int, object_bytes: int
 ) -> dict[str, float]:
     body = os.urandom(object_bytes)
-    limits = httpx.Limits(max_connections=uploads, max_keepalive_connections=uploads)
+    # A connection per request: a kept-alive one may be closed by the server's keep-alive
+    # timeout just as a request goes out on it, which no server can answer.
+    limits = httpx.Limits(max_connections=uploads, max_keepalive_connections=0)
     busy = 0
     async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
         # Warm up imports, the route and the S3 connection pool with a small object.
@@ -146,6 +148,9 @@ def main() -> int:
             uploads, size = arguments.uploads, arguments.object_bytes
             note(f"{uploads} PUTs of {size} bytes at once, budget {budget} MiB")
             metrics = asyncio.run(measure(base_url, PeakMemory(process.pid), uploads, size))
+        except BaseException:
+            note("the service's log:\n" + log.read_text()[-5000:])
+            raise
         finally:
             stop_process(process, signal_number=signal.SIGTERM, timeout=20)
     metrics["s3_upload_memory_budget_mib"] = budget

@@ -22,7 +22,7 @@ from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from ..transfer import CHUNK_SIZE, atomic_write
 from ._multipart import MultipartUpload
 from ._translate import translate_errors
-from .byte_sources import iter_chunks, prepend
+from .byte_sources import iter_chunks
 from .errors import ObjectNotFound, StorageError
 from .models import ObjectInfo, ObjectStream
 from .upload_budget import UploadBudget
@@ -213,15 +213,16 @@ class S3Client:
     ) -> ObjectInfo:
         """Store a stream; above `multipart_threshold` bytes it goes up in parts.
 
-        Before reading, the upload reserves what it may buffer from `upload_budget`: the
-        larger of the threshold and one part, or `max_size` (a bound the caller enforces,
-        such as a declared length) when that is smaller. A reservation that cannot be had
+        Before reading, the upload reserves what it may buffer from `upload_budget`:
+        `S3Settings.buffer_per_upload`, or `max_size` (a bound the caller enforces, such as a
+        declared length) when that is smaller. One buffer holds the bytes, written as they
+        arrive: the body of a single PUT, or each part in turn. A reservation that cannot be had
         within `upload_buffer_wait_seconds` raises `StorageBusyError` with nothing read.
         If the source raises, a part fails or the task is cancelled, the multipart upload is
         aborted: no object appears and no parts are left behind. The source's own
         exceptions propagate unchanged. The reservation is returned in every case.
         """
-        needed = max(self._settings.multipart_threshold, self._settings.multipart_part_size)
+        needed = self._settings.buffer_per_upload
         if max_size is not None:
             needed = min(needed, max_size)
         reservation = min(max(needed, 1), self.upload_budget.capacity)
@@ -246,9 +247,9 @@ class S3Client:
             abort_retry_seconds=self._settings.abort_retry_seconds,
         )
         async with aclosing(iter_chunks(source, CHUNK_SIZE)) as chunks:
-            # Written into one buffer as it arrives, so the bytes are held once: a list of
-            # chunks joined at the end would hold them twice.
-            buffer = _preallocated(max_size) if max_size and max_size <= threshold else io.BytesIO()
+            # One buffer, written as the bytes arrive: it is the body of a single PUT, or the
+            # first part and then every other one. Allocated once, at the size it will reach.
+            buffer = _preallocated(threshold if max_size is None else min(max_size, threshold))
             async for chunk in chunks:
                 buffer.write(chunk)
                 if buffer.tell() > threshold:
@@ -256,17 +257,14 @@ class S3Client:
             else:
                 buffer.truncate()  # a preallocated buffer may be longer than the data
                 return await self._put_buffer(key, buffer, content_type, metadata)
-            buffer.truncate()
-            # getvalue() hands over the buffer's own bytes (no copy) as the first chunk.
-            head = [buffer.getvalue()]
-            del buffer, chunk
+            del chunk
             # The source is read inside run(); its own errors are not storage errors.
-            async with aclosing(prepend(head, chunks)) as stream:
-                size, etag = await upload.run(
-                    stream,
-                    part_size=self._settings.multipart_part_size,
-                    extra=_object_arguments(content_type, metadata),
-                )
+            size, etag = await upload.run(
+                buffer,
+                chunks,
+                part_size=self._settings.multipart_part_size,
+                extra=_object_arguments(content_type, metadata),
+            )
         return ObjectInfo(
             key=key,
             size=size,
@@ -536,9 +534,10 @@ def _preallocated(size: int) -> io.BytesIO:
     heap fragmented: the process keeps far more memory than the bytes it holds.
     """
     buffer = io.BytesIO()
-    buffer.seek(size - 1)
-    buffer.write(b"\0")
-    buffer.seek(0)
+    if size > 0:
+        buffer.seek(size - 1)
+        buffer.write(b"\0")
+        buffer.seek(0)
     return buffer
 
 

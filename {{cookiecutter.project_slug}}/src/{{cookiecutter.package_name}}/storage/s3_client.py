@@ -29,7 +29,7 @@ from .upload_budget import UploadBudget
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
     from contextlib import AbstractContextManager
     from types import TracebackType
 
@@ -248,23 +248,31 @@ class S3Client:
         )
         async with aclosing(iter_chunks(source, CHUNK_SIZE)) as chunks:
             # One buffer, written as the bytes arrive: it is the body of a single PUT, or the
-            # first part and then every other one. Allocated once, at the size it will reach.
-            buffer = _preallocated(threshold if max_size is None else min(max_size, threshold))
+            # first part and then every other one. Allocated once, at the size it will reach:
+            # one byte past the threshold decides for parts.
+            limit = threshold + 1
+            buffer = _preallocated(limit if max_size is None else min(max_size, limit))
             async for chunk in chunks:
-                buffer.write(chunk)
-                if buffer.tell() > threshold:
-                    break
+                room = limit - buffer.tell()
+                if len(chunk) < room:
+                    buffer.write(chunk)
+                    continue
+                buffer.write(memoryview(chunk)[:room])
+                rest = chunk[room:]
+                break
             else:
                 buffer.truncate()  # a preallocated buffer may be longer than the data
                 return await self._put_buffer(key, buffer, content_type, metadata)
             del chunk
             # The source is read inside run(); its own errors are not storage errors.
-            size, etag = await upload.run(
-                buffer,
-                chunks,
-                part_size=self._settings.multipart_part_size,
-                extra=_object_arguments(content_type, metadata),
-            )
+            async with aclosing(_after(rest, chunks)) as stream:
+                del rest
+                size, etag = await upload.run(
+                    buffer,
+                    stream,
+                    part_size=self._settings.multipart_part_size,
+                    extra=_object_arguments(content_type, metadata),
+                )
         return ObjectInfo(
             key=key,
             size=size,
@@ -525,6 +533,13 @@ def _skip_unused_endpoint_parameters(client: BotoS3Client) -> None:
     if isinstance(definitions, dict):
         for name in UNUSED_ENDPOINT_PARAMETERS:
             definitions.pop(name, None)
+
+
+async def _after(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
+    """`first`, then the chunks of `rest`."""
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 def _preallocated(size: int) -> io.BytesIO:

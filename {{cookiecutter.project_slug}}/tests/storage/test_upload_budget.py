@@ -211,3 +211,16 @@ async def test_failed_and_cancelled_uploads_give_their_budget_back(
         # The whole budget is there: a full-size upload starts at once.
         await s3.put_stream("after", chunked(os.urandom(PART), MIB))
     assert await leftovers(raw_s3, small_parts.bucket) == ["after"]
+
+
+@pytest.mark.parametrize(
+    "chunk_size",
+    [PART + 1, 2 * PART + 7, 64 * 1024],
+    ids=["crossing-by-one", "one-chunk-for-all", "small-chunks"],
+)
+async def test_parts_from_one_reused_buffer_round_trip(s3: S3Client, chunk_size: int) -> None:
+    """However the chunks fall around the threshold, every part carries the right bytes."""
+    data = os.urandom(2 * PART + 7)
+    info = await s3.put_stream("reused.bin", chunked(data, chunk_size))
+    assert (info.size, info.etag.endswith("-3")) == (len(data), True), info
+    assert sha256(await s3.get_bytes("reused.bin")) == sha256(data)

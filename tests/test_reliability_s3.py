@@ -279,11 +279,19 @@ def reports_the_cancelled_request(record: dict[str, Any]) -> bool:
     return message.startswith("Exception in ASGI application") and "CancelledError" in str(record)
 
 
-def test_burst_of_s3_uploads_stays_within_the_buffer_budget(project: Path, ledger: Ledger) -> None:
-    """64 concurrent 8 MB PUTs on the default S3 settings: peak RSS growth ≤ budget + slack.
+@pytest.mark.parametrize(
+    ("uploads", "object_bytes"),
+    [(64, 8_000_000), (16, 24_000_000)],
+    ids=["single-puts", "multipart"],
+)
+def test_burst_of_s3_uploads_stays_within_the_buffer_budget(
+    project: Path, ledger: Ledger, uploads: int, object_bytes: int
+) -> None:
+    """Concurrent PUTs on the default S3 settings: peak RSS growth ≤ budget + slack.
 
-    The service's own defaults are measured (the budget is read from them); the benchmark
-    script drives a real server process against moto and reads its VmHWM from /proc.
+    8 MB objects are single PUTs (below the 8 MiB threshold), 24 MB ones go up in parts. The
+    service's own defaults are measured (the budget is read from them); the benchmark script
+    drives a real server process against moto and reads its VmHWM from /proc.
     """
     with ledger.case("load"):
         result = subprocess.run(
@@ -292,7 +300,9 @@ def test_burst_of_s3_uploads_stays_within_the_buffer_budget(project: Path, ledge
                 str(BENCHMARKS / "s3_upload_memory.py"),
                 "my_service",
                 "--uploads",
-                "64",
+                str(uploads),
+                "--object-bytes",
+                str(object_bytes),
             ],
             cwd=project,
             capture_output=True,
@@ -303,7 +313,7 @@ def test_burst_of_s3_uploads_stays_within_the_buffer_budget(project: Path, ledge
         assert result.returncode == 0, result.stdout + result.stderr
         lines = (line.split(": ") for line in result.stdout.splitlines() if ": " in line)
         metrics = {name: float(value) for name, value in lines}
-        assert metrics["s3_upload_memory_uploads"] == 64
+        assert metrics["s3_upload_memory_uploads"] == uploads
         growth = metrics["s3_upload_memory_rss_growth_mib"]
         limit = metrics["s3_upload_memory_budget_mib"] + BURST_SLACK_MIB
         assert growth <= limit, f"peak RSS grew {growth:.0f} MiB under the burst; limit {limit:.0f}"

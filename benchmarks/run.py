@@ -59,6 +59,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         budgets={"s3_stream_rss_growth_mib": 64},
     ),
     Benchmark(
+        name="s3_upload_memory",
+        description="server RSS growth: 64 concurrent 8 MB PUTs on the S3 backend (64 MiB budget)",
+        # s3.upload_buffer_bytes (64 MiB) plus 32 MiB of slack; without a budget: ~570 MiB.
+        budgets={"s3_upload_memory_rss_growth_mib": 96},
+    ),
+    Benchmark(
         name="example_stream",
         description="256 MiB PUT then GET through /api/v1/objects on uvicorn (local backend)",
         budgets={"example_stream_rss_growth_mib": 64},

@@ -50,6 +50,12 @@ def test_s3_stream_must_stay_below_the_object_size() -> None:
     assert s3_stream.budgets == {"s3_stream_rss_growth_mib": 64}
 
 
+def test_a_burst_of_s3_uploads_stays_within_the_upload_budget() -> None:
+    (burst,) = runner.select(["s3_upload_memory"])
+    # s3.upload_buffer_bytes (64 MiB by default) plus the slack test_reliability_s3 allows.
+    assert burst.budgets == {"s3_upload_memory_rss_growth_mib": 64 + 32}
+
+
 def test_example_api_streams_in_flat_memory_and_copies_keep_up() -> None:
     example_stream, files_copy = runner.select(["example_stream", "files_copy"])
     assert example_stream.budgets == {"example_stream_rss_growth_mib": 64}

@@ -156,9 +156,11 @@ S3_PATHS = (
     "src/svc/storage/s3_storage.py",
     "src/svc/storage/_multipart.py",
     "src/svc/storage/_translate.py",
+    "src/svc/storage/upload_budget.py",
     "tests/storage/test_s3.py",
     "tests/storage/test_multipart.py",
     "tests/storage/test_settings.py",
+    "tests/storage/test_upload_budget.py",
 )
 
 

@@ -1,4 +1,5 @@
-"""Faults of the objects API on S3: S3 goes down mid-upload; SIGTERM with streams in flight.
+"""Faults of the objects API on S3: S3 goes down mid-upload; SIGTERM with streams in flight;
+a burst of concurrent uploads, which must stay within the upload buffer budget.
 
 The service runs with the S3 storage backend against moto's S3 server (a child process from
 the project's own environment). Between them sits a relay: stopping it takes S3 away (port
@@ -29,6 +30,11 @@ OBJECTS = "/api/v1/objects"
 BUCKET = "reliability"
 MIB = 1024 * 1024
 PART = 5 * MIB  # the smallest part S3 accepts, so uploads go multipart early
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+# What the server may hold beyond s3.upload_buffer_bytes under a burst of uploads: the event
+# loop's and the HTTP stacks' own buffers, allocator slack. Without a budget, 64 uploads of
+# 8 MB grew it by some 570 MiB.
+BURST_SLACK_MIB = 32
 S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 # server.shutdown_timeout in the SIGTERM test: the GET fits in it, the trickling PUT does not.
 GRACE_SECONDS = 5
@@ -271,3 +277,43 @@ def reports_the_cancelled_request(record: dict[str, Any]) -> bool:
     if message.startswith("Cancel ") and "graceful shutdown" in message:
         return True
     return message.startswith("Exception in ASGI application") and "CancelledError" in str(record)
+
+
+@pytest.mark.parametrize(
+    ("uploads", "object_bytes"),
+    [(64, 8_000_000), (16, 24_000_000)],
+    ids=["single-puts", "multipart"],
+)
+def test_burst_of_s3_uploads_stays_within_the_buffer_budget(
+    project: Path, ledger: Ledger, uploads: int, object_bytes: int
+) -> None:
+    """Concurrent PUTs on the default S3 settings: peak RSS growth ≤ budget + slack.
+
+    8 MB objects are single PUTs (below the 8 MiB threshold), 24 MB ones go up in parts. The
+    service's own defaults are measured (the budget is read from them); the benchmark script
+    drives a real server process against moto and reads its VmHWM from /proc.
+    """
+    with ledger.case("load"):
+        result = subprocess.run(
+            [
+                str(project / ".venv/bin/python"),
+                str(BENCHMARKS / "s3_upload_memory.py"),
+                "my_service",
+                "--uploads",
+                str(uploads),
+                "--object-bytes",
+                str(object_bytes),
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = (line.split(": ") for line in result.stdout.splitlines() if ": " in line)
+        metrics = {name: float(value) for name, value in lines}
+        assert metrics["s3_upload_memory_uploads"] == uploads
+        growth = metrics["s3_upload_memory_rss_growth_mib"]
+        limit = metrics["s3_upload_memory_budget_mib"] + BURST_SLACK_MIB
+        assert growth <= limit, f"peak RSS grew {growth:.0f} MiB under the burst; limit {limit:.0f}"

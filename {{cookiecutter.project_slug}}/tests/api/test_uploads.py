@@ -1,12 +1,12 @@
 """Uploads cut short by the client leave nothing behind: no file, no object, no parts.
 
 Once through the ASGI interface (a receive that reports the disconnect, deterministic) and
-once through a real uvicorn process and a socket that is closed mid-body.
+once through a real uvicorn process and a socket that is closed mid-body.{{ " On S3, an upload\nthat finds the upload buffer budget spent gets 503 with Retry-After and stores nothing." if cookiecutter.with_s3 }}
 """
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import {{ "AsyncIterator, " if cookiecutter.with_s3 }}Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.config import CONFIG_ENV_VAR
 from {{ cookiecutter.package_name }}.server import create_app
 
 from ..server.child import HOST, serve_in_child
-from .conftest import MIB, Backend
+from .conftest import MIB, Backend{{ ", assert_envelope, s3_backend, serve" if cookiecutter.with_s3 }}
 
 # Past S3's first 5 MiB part: a multipart upload exists when the client goes away.
 SENT_BYTES = 7 * MIB
@@ -126,3 +126,68 @@ async def test_real_server_refuses_raw_traversal_and_answers_head(
         await client.put("/api/v1/objects/h.bin", content=b"12345")
         head = await client.head("/api/v1/objects/h.bin")
     assert (head.status_code, head.headers["content-length"], head.content) == (200, "5", b"")
+{%- if cookiecutter.with_s3 %}
+
+
+@pytest.fixture
+def small_budget(request: pytest.FixtureRequest) -> Backend:
+    """S3 with an upload buffer budget of one 5 MiB part, and a wait of 0.2 s for it."""
+    backend = s3_backend({}, request)
+    backend.config["s3"].update(upload_buffer_bytes=5 * MIB, upload_buffer_wait_seconds=0.2)
+    return backend
+
+
+async def test_upload_past_the_buffer_budget_is_503_with_retry_after(small_budget: Backend) -> None:
+    """One unsized upload holds the whole budget: the next upload waits, then gets 503."""
+    backend = small_budget
+    release = asyncio.Event()
+    reading = asyncio.Event()
+
+    async def held_open() -> AsyncIterator[bytes]:
+        yield b"first "
+        reading.set()
+        await release.wait()
+        yield b"upload"
+
+    async with serve(backend.settings()) as client:
+        # No Content-Length (chunked): it reserves a whole part.
+        first = asyncio.create_task(client.put("/api/v1/objects/first", content=held_open()))
+        await asyncio.wait_for(reading.wait(), timeout=10)
+        busy = await client.put("/api/v1/objects/second", content=b"x" * MIB)
+        assert_envelope(busy, 503, "storage_busy")
+        assert busy.headers["retry-after"] == "1"
+        assert busy.json()["error"]["details"] == {"retry_after": 1}
+        release.set()
+        assert (await first).status_code == 200
+        # The budget came back: the same upload now goes through.
+        assert (await client.put("/api/v1/objects/second", content=b"x" * MIB)).status_code == 200
+    assert await backend.leftovers() == ["first", "second"]
+
+
+async def test_a_declared_length_reserves_only_that_much(small_budget: Backend) -> None:
+    """Small uploads with Content-Length pass while a sized upload holds part of the budget."""
+    backend = small_budget
+    release = asyncio.Event()
+    reading = asyncio.Event()
+
+    async def held_open() -> AsyncIterator[bytes]:
+        yield b"x" * MIB
+        reading.set()
+        await release.wait()
+        yield b"x" * MIB
+
+    async with serve(backend.settings()) as client:
+        first = asyncio.create_task(
+            client.put(
+                "/api/v1/objects/first",
+                content=held_open(),
+                headers={"content-length": str(2 * MIB)},
+            )
+        )
+        await asyncio.wait_for(reading.wait(), timeout=10)
+        for i in range(3):
+            response = await client.put(f"/api/v1/objects/small-{i}", content=b"y" * MIB)
+            assert response.status_code == 200, response.text
+        release.set()
+        assert (await first).json()["size"] == 2 * MIB
+{%- endif %}

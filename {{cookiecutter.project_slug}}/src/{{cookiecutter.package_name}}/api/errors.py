@@ -14,6 +14,7 @@ from ..storage import (
     KeyConflictError,
     ObjectNotFound,
     ObjectTooLargeError,
+    StorageBusyError,
     StorageError,
 )
 
@@ -40,8 +41,16 @@ _DESCRIPTIONS = {
     413: "The content is larger than storage.max_object_bytes",
     422: "The request is not valid",
     502: "The source answered with an error",
-    503: "Object storage is off or unavailable",
+    503: "Object storage is off, unavailable or busy (busy: retry after Retry-After seconds)",
     504: "The source did not answer in time",
+}
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again (sent when storage is busy)",
+        "schema": {"type": "integer"},
+    }
 }
 
 
@@ -51,10 +60,13 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     Listing 422 here also replaces FastAPI's own validation schema, which this app never
     sends: its validation errors use the envelope too.
     """
-    return {
+    responses: dict[int | str, dict[str, Any]] = {
         status: {"model": ErrorEnvelope, "description": _DESCRIPTIONS[status]}
         for status in statuses
     }
+    if 503 in responses:
+        responses[503]["headers"] = _RETRY_AFTER
+    return responses
 
 
 async def storage_error_handler(request: Request, exc: Exception) -> Response:
@@ -62,6 +74,17 @@ async def storage_error_handler(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ObjectNotFound):
         # The backend's message may name the bucket; the caller knows the key already.
         return error_response(404, "No object has this key", code="not_found")
+    if isinstance(exc, StorageBusyError):
+        # Overload, not failure: the client may retry; the details say when, for clients
+        # that do not read headers.
+        seconds = str(exc.retry_after)
+        return error_response(
+            503,
+            "Too many uploads in progress; retry later",
+            code="storage_busy",
+            details={"retry_after": exc.retry_after},
+            headers={"Retry-After": seconds},
+        )
     for kind, status, code in _STORAGE_ERRORS:
         if isinstance(exc, kind):
             return error_response(status, str(exc), code=code)

@@ -51,6 +51,13 @@ class S3Settings(Section):
     # A failed upload is aborted; while S3 is unreachable the abort is retried in the
     # background for this long (then a lifecycle rule has to remove the parts).
     abort_retry_seconds: float = Field(default=60.0, ge=0)
+    # Upload bytes held in memory at once, all uploads through the client together. Before
+    # it reads, an upload reserves `buffer_per_upload` (the larger of multipart_threshold and
+    # multipart_part_size; its size, when known and smaller); once the budget is spent,
+    # uploads wait up to upload_buffer_wait_seconds and then get 503 with Retry-After. The
+    # default leaves room in a 256 MiB container memory limit; raise the two together.
+    upload_buffer_bytes: int = Field(default=64 * _MIB, ge=5 * _MIB)
+    upload_buffer_wait_seconds: float = Field(default=10.0, ge=0)
 
     @field_validator("key_prefix")
     @classmethod
@@ -65,7 +72,19 @@ class S3Settings(Section):
             raise ValueError("bucket is required when s3 is enabled")
         if (self.access_key_id is None) != (self.secret_access_key is None):
             raise ValueError("access_key_id and secret_access_key go together")
+        if self.upload_buffer_bytes < self.buffer_per_upload:
+            raise ValueError(
+                f"upload_buffer_bytes ({self.upload_buffer_bytes}) must hold one upload's buffer: "
+                f"at least {self.buffer_per_upload} with these multipart settings"
+            )
         return self
+
+    @property
+    def buffer_per_upload(self) -> int:
+        """What one upload of unknown size may hold: its buffer (the threshold, or a part if
+        larger) and, with a threshold above the part size, the excess carried to part two."""
+        threshold, part = self.multipart_threshold, self.multipart_part_size
+        return max(threshold, part) + max(0, threshold - part)
 
 
 class S3Feature(Feature):

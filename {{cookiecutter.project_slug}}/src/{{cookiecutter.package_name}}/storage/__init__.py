@@ -22,6 +22,7 @@ from .errors import (
     KeyConflictError,
     ObjectNotFound,
     ObjectTooLargeError,
+    StorageBusyError,
     StorageError,
 )
 from .keys import check_key
@@ -41,6 +42,7 @@ __all__ = [
     "ObjectStream",
     "ObjectTooLargeError",
     "Storage",
+    "StorageBusyError",
     "StorageError",
     "check_key",
 ]

@@ -14,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .byte_sources import iter_parts
 from .errors import StorageError
 
 if TYPE_CHECKING:
@@ -65,21 +63,51 @@ class MultipartUpload:
     abort_retry_seconds: float = 60.0
 
     async def run(
-        self, chunks: AsyncIterator[bytes], *, part_size: int, extra: dict[str, Any]
+        self,
+        head: io.BytesIO,
+        rest: AsyncIterator[bytes],
+        *,
+        part_size: int,
+        extra: dict[str, Any],
     ) -> tuple[int, str]:
-        """Upload `chunks` in parts of `part_size` bytes; return (size, etag).
+        """Upload `head` (its bytes up to its position), then `rest`; return (size, etag).
 
-        `extra` holds CreateMultipartUpload arguments such as ContentType and Metadata.
+        Parts are `part_size` bytes (the last may be shorter), each sent from the same buffer,
+        `head`'s own, refilled after every part: an upload holds one buffer, not a new block
+        per part. `extra` holds CreateMultipartUpload arguments such as ContentType and
+        Metadata.
         """
         upload_id = await self._create(extra)
         parts: list[CompletedPartTypeDef] = []
         size = 0
+        buffer = head
         try:
-            async with aclosing(iter_parts(chunks, part_size)) as bodies:
-                async for body in bodies:
-                    size += len(body)
-                    parts.append(await self._upload_part(upload_id, len(parts) + 1, body))
-                    del body  # so one part is in memory at a time, not two
+            # The head may hold more than a part: send whole parts, carrying the rest over.
+            while buffer.tell() > part_size:
+                with buffer.getbuffer() as view:
+                    carry = view[part_size:].tobytes()
+                buffer.truncate(part_size)
+                parts.append(await self._upload_part(upload_id, len(parts) + 1, buffer))
+                size += part_size
+                buffer.seek(0)
+                buffer.write(carry)
+                del carry
+            async for chunk in rest:
+                pending = memoryview(chunk)
+                while pending:
+                    # A full buffer goes up only once more bytes exist: the last part may
+                    # be full too.
+                    if buffer.tell() == part_size:
+                        parts.append(await self._upload_part(upload_id, len(parts) + 1, buffer))
+                        size += part_size
+                        buffer.seek(0)
+                    room = part_size - buffer.tell()
+                    buffer.write(pending[:room])
+                    pending = pending[room:]
+            if buffer.tell() or not parts:
+                size += buffer.tell()
+                buffer.truncate()
+                parts.append(await self._upload_part(upload_id, len(parts) + 1, buffer))
             with self.errors("complete_multipart_upload"):
                 completed = await self.client.complete_multipart_upload(
                     Bucket=self.bucket,
@@ -108,7 +136,10 @@ class MultipartUpload:
             raise
         return response["UploadId"]
 
-    async def _upload_part(self, upload_id: str, number: int, body: bytes) -> CompletedPartTypeDef:
+    async def _upload_part(
+        self, upload_id: str, number: int, body: io.BytesIO
+    ) -> CompletedPartTypeDef:
+        """Send `body` from its start to its end as part `number`."""
         if number > MAX_PARTS:
             raise StorageError(
                 f"upload_part s3://{self.bucket}/{self.key}: more than {MAX_PARTS} parts; "
@@ -116,15 +147,16 @@ class MultipartUpload:
                 operation="upload_part",
                 bucket=self.bucket,
             )
+        body.seek(0)
         with self.errors("upload_part"):
             response = await self.client.upload_part(
                 Bucket=self.bucket,
                 Key=self.key,
                 UploadId=upload_id,
                 PartNumber=number,
-                # Sent in pieces: whole bytes would be copied into the transport buffer,
-                # doubling the memory each part takes.
-                Body=io.BytesIO(body),
+                # A file-like body is sent in pieces: whole bytes would be copied into the
+                # transport buffer, doubling the memory each part takes.
+                Body=body,
                 ChecksumAlgorithm=CHECKSUM_ALGORITHM,
             )
         part: CompletedPartTypeDef = {"PartNumber": number, "ETag": response["ETag"]}

@@ -5,8 +5,9 @@
     ├── InvalidKeyError     the key is not acceptable (traversal, NUL, too long, ...)
     ├── InvalidCursorError  a listing cursor that no listing produced
     ├── KeyConflictError    the key cannot coexist with another one (local: "a" and "a/b")
-    └── ObjectTooLargeError the content passed the size limit of the upload (also a
-                            `transfer.SizeLimitError`, like `files.FileTooLargeError`)
+    ├── ObjectTooLargeError the content passed the size limit of the upload (also a
+    │                       `transfer.SizeLimitError`, like `files.FileTooLargeError`)
+    └── StorageBusyError    too many uploads at once: retry after `retry_after` seconds
 
 Every error names the operation and, where there is one, the key as the caller wrote it; a
 library error that caused it stays available as `__cause__`.
@@ -62,11 +63,22 @@ class ObjectTooLargeError(StorageError, SizeLimitError):
         self.limit = limit
 
 
+class StorageBusyError(StorageError):
+    """The upload could not start in time (its memory budget was spent); nothing was read."""
+
+    def __init__(
+        self, message: str, *, operation: str, key: str | None = None, retry_after: int = 1
+    ) -> None:
+        super().__init__(message, operation=operation, key=key)
+        self.retry_after = retry_after
+
+
 __all__ = [
     "InvalidCursorError",
     "InvalidKeyError",
     "KeyConflictError",
     "ObjectNotFound",
     "ObjectTooLargeError",
+    "StorageBusyError",
     "StorageError",
 ]

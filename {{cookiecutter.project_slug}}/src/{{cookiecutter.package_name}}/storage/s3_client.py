@@ -22,13 +22,14 @@ from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from ..transfer import CHUNK_SIZE, atomic_write
 from ._multipart import MultipartUpload
 from ._translate import translate_errors
-from .byte_sources import iter_chunks, prepend
+from .byte_sources import iter_chunks
 from .errors import ObjectNotFound, StorageError
 from .models import ObjectInfo, ObjectStream
+from .upload_budget import UploadBudget
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
     from contextlib import AbstractContextManager
     from types import TracebackType
 
@@ -87,6 +88,10 @@ class S3Client:
         self._boto: BotoS3Client | None = None
         # Multipart aborts still running; aclose() waits for them.
         self._cleanup: set[asyncio.Task[None]] = set()
+        # What every upload through this client reserves before it buffers anything.
+        self.upload_budget = UploadBudget(
+            settings.upload_buffer_bytes, wait_seconds=settings.upload_buffer_wait_seconds
+        )
 
     def __repr__(self) -> str:
         return (
@@ -167,17 +172,31 @@ class S3Client:
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Store `data` in one request."""
+        # Sent in pieces from a file-like view: whole bytes would be copied into the
+        # transport buffer. BytesIO shares the bytes until written to.
+        buffer = io.BytesIO(data)
+        buffer.seek(0, io.SEEK_END)
+        return await self._put_buffer(key, buffer, content_type, metadata)
+
+    async def _put_buffer(
+        self,
+        key: str,
+        buffer: io.BytesIO,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+    ) -> ObjectInfo:
+        size = buffer.tell()
+        buffer.seek(0)
         with self._errors("put_object", key):
             response = await self._client.put_object(
                 Bucket=self.bucket,
                 Key=self._full_key(key),
-                # Sent in pieces: whole bytes would be copied into the transport buffer.
-                Body=io.BytesIO(data),
+                Body=buffer,
                 **_object_arguments(content_type, metadata),
             )
         return ObjectInfo(
             key=key,
-            size=len(data),
+            size=size,
             etag=_etag(response["ETag"]),
             content_type=content_type,
             metadata=dict(metadata or {}),
@@ -190,13 +209,34 @@ class S3Client:
         *,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        max_size: int | None = None,
     ) -> ObjectInfo:
         """Store a stream; above `multipart_threshold` bytes it goes up in parts.
 
-        Memory stays within about two parts whatever the size. If the source raises, a part
-        fails or the task is cancelled, the multipart upload is aborted: no object appears
-        and no parts are left behind. The source's own exceptions propagate unchanged.
+        Before reading, the upload reserves what it may buffer from `upload_budget`:
+        `S3Settings.buffer_per_upload`, or `max_size` (a bound the caller enforces, such as a
+        declared length) when that is smaller. One buffer holds the bytes, written as they
+        arrive: the body of a single PUT, or each part in turn. A reservation that cannot be had
+        within `upload_buffer_wait_seconds` raises `StorageBusyError` with nothing read.
+        If the source raises, a part fails or the task is cancelled, the multipart upload is
+        aborted: no object appears and no parts are left behind. The source's own
+        exceptions propagate unchanged. The reservation is returned in every case.
         """
+        needed = self._settings.buffer_per_upload
+        if max_size is not None:
+            needed = min(needed, max_size)
+        reservation = min(max(needed, 1), self.upload_budget.capacity)
+        async with self.upload_budget.reserve(reservation, key=key):
+            return await self._put_stream(key, source, content_type, metadata, max_size)
+
+    async def _put_stream(
+        self,
+        key: str,
+        source: ByteSource,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+        max_size: int | None,
+    ) -> ObjectInfo:
         threshold = self._settings.multipart_threshold
         upload = MultipartUpload(
             client=self._client,
@@ -207,19 +247,28 @@ class S3Client:
             abort_retry_seconds=self._settings.abort_retry_seconds,
         )
         async with aclosing(iter_chunks(source, CHUNK_SIZE)) as chunks:
-            head: list[bytes] = []
-            head_size = 0
+            # One buffer, written as the bytes arrive: it is the body of a single PUT, or the
+            # first part and then every other one. Allocated once, at the size it will reach:
+            # one byte past the threshold decides for parts.
+            limit = threshold + 1
+            buffer = _preallocated(limit if max_size is None else min(max_size, limit))
             async for chunk in chunks:
-                head.append(chunk)
-                head_size += len(chunk)
-                if head_size > threshold:
-                    break
+                room = limit - buffer.tell()
+                if len(chunk) < room:
+                    buffer.write(chunk)
+                    continue
+                buffer.write(memoryview(chunk)[:room])
+                rest = chunk[room:]
+                break
             else:
-                data = b"".join(head)
-                return await self.put_bytes(key, data, content_type=content_type, metadata=metadata)
+                buffer.truncate()  # a preallocated buffer may be longer than the data
+                return await self._put_buffer(key, buffer, content_type, metadata)
+            del chunk
             # The source is read inside run(); its own errors are not storage errors.
-            async with aclosing(prepend(head, chunks)) as stream:
+            async with aclosing(_after(rest, chunks)) as stream:
+                del rest
                 size, etag = await upload.run(
+                    buffer,
                     stream,
                     part_size=self._settings.multipart_part_size,
                     extra=_object_arguments(content_type, metadata),
@@ -484,6 +533,27 @@ def _skip_unused_endpoint_parameters(client: BotoS3Client) -> None:
     if isinstance(definitions, dict):
         for name in UNUSED_ENDPOINT_PARAMETERS:
             definitions.pop(name, None)
+
+
+async def _after(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
+    """`first`, then the chunks of `rest`."""
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+def _preallocated(size: int) -> io.BytesIO:
+    """An empty BytesIO that has room for `size` bytes already.
+
+    Grown write by write, a buffer is reallocated (and copied) many times, which leaves the
+    heap fragmented: the process keeps far more memory than the bytes it holds.
+    """
+    buffer = io.BytesIO()
+    if size > 0:
+        buffer.seek(size - 1)
+        buffer.write(b"\0")
+        buffer.seek(0)
+    return buffer
 
 
 def _reveal(secret: SecretStr | None) -> str | None:

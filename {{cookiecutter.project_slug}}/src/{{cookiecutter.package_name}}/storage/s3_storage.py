@@ -21,7 +21,9 @@ class S3Storage:
     """Objects in the client's bucket, below its key prefix.
 
     Uploads above the multipart threshold go up in parts and are aborted when the source
-    fails, passes `max_bytes` or is cancelled: S3 keeps neither an object nor parts.
+    fails, passes `max_bytes` or is cancelled: S3 keeps neither an object nor parts. Every
+    upload first reserves its buffer from the client's `upload_budget` (`StorageBusyError`
+    when the process holds too many uploads already).
     """
 
     def __init__(self, client: S3Client) -> None:
@@ -40,7 +42,9 @@ class S3Storage:
     ) -> ObjectInfo:
         check_key(key)
         limited = limit_size(chunks, max_bytes, partial(ObjectTooLargeError, key=key))
-        return await self.client.put_stream(key, limited, content_type=content_type)
+        return await self.client.put_stream(
+            key, limited, content_type=content_type, max_size=max_bytes
+        )
 
     async def get_stream(self, key: str) -> ObjectStream:
         return await self.client.open_stream(check_key(key))

@@ -21,7 +21,15 @@ WITH_SERVER = [name for name, answers in RENDERS.items() if answers.get("with_se
 
 
 def answers_of(name: str) -> dict[str, Any]:
-    defaults = {"with_server": True, "with_s3": True, "python_version": "3.11", "version": "0.1.0"}
+    defaults = {
+        "with_server": True,
+        "with_s3": True,
+        "with_http_client": True,
+        "with_database": True,
+        "with_metrics": True,
+        "python_version": "3.11",
+        "version": "0.1.0",
+    }
     return {**defaults, **RENDERS[name]}
 
 

@@ -9,7 +9,7 @@ of plain values is JSON (`["a", "b"]`) or comma-separated (`a,b`) in a variable.
 
 Secrets may come as files instead: the variable
     {{ cookiecutter.package_name | upper }}_SECRETS_DIR
-names a directory (a mounted Kubernetes Secret, say) where each file is named like the
+names a directory (a mounted secret volume, say) where each file is named like the
 variable it stands for (`<PREFIX>SECTION__KEY`) and holds its value. A variable that is set
 overrides the file of the same name.
 

@@ -158,7 +158,10 @@ def test_configmap_holds_the_settings_yaml(projects: dict[str, Path], name: str)
     assert settings["server"]["host"] == "0.0.0.0", "reachable from the kubelet and the Service"
     assert settings["server"]["port"] == 8080
     assert settings["logging"]["format"] == "json"
-    if answers_of(name)["with_s3"]:
+    answers = answers_of(name)
+    if not (answers["with_example_api"] and answers["with_files"]):
+        assert "storage" not in settings, "no objects API, no storage section"
+    elif answers["with_s3"]:
         # Replicas are stateless: objects live in the shared bucket, not on a pod's disk.
         assert settings["storage"] == {"backend": "s3"}
     else:

@@ -221,6 +221,13 @@ MANIFEST: tuple[Feature, ...] = (
         value="github",
         paths=(".github",),
     ),
+    # The release workflow builds and pushes the image from the Dockerfile.
+    Feature(
+        answer="release_workflow",
+        derived=True,
+        requires=(("ci",), ("with_docker",)),
+        paths=(".github/workflows/release.yml",),
+    ),
     # Shared test helpers: kept while ANY feature whose tests use them is kept (one group of
     # alternatives). `unused_port` serves the server, S3 (moto), client and database tests.
     Feature(

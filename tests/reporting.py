@@ -7,7 +7,8 @@
   `combinations_fully_tested: K/K`,
   written to `$MATRIX_SUMMARY` (the Makefile prints it after pytest, so it ends the output) or
   printed when the variable is unset; then `postgresql_tests_ran: N`, the PostgreSQL tests the
-  fully tested combinations ran (the generated projects count them; they must not skip here).
+  fully tested combinations ran (the generated projects count them; they must not skip here);
+  then `scanners: ...`, the findings of actionlint, zizmor and checkov on the shipping renders.
 """
 
 import os
@@ -75,6 +76,9 @@ POSTGRES_TESTS = "postgresql_tests"
 # user_properties key: how many answer combinations one distinct render stands for.
 ANSWER_COMBINATIONS = "answer_combinations"
 
+# user_properties key: one render's scanner counts (tests/shipping/test_scanners.py).
+SCANNERS = "scanners"
+
 MATRIX_TIERS = (
     ("combinations_rendered_clean", "test_combination_renders_clean"),
     ("combinations_fully_tested", "test_combination_passes_full_checks"),
@@ -136,4 +140,23 @@ def matrix_summary(reports: list[Any]) -> list[str]:
     ]
     if counts:
         lines.append(f"postgresql_tests_ran: {sum(counts)} (in {len(counts)} combinations)")
+    lines += scanners_summary(reports)
     return lines
+
+
+def scanners_summary(reports: list[Any]) -> list[str]:
+    scans = [
+        value
+        for report in reports
+        for key, value in getattr(report, "user_properties", ())
+        if key == SCANNERS
+    ]
+    if not scans:
+        return []
+    total = {key: sum(scan[key] for scan in scans) for key in scans[0]}
+    return [
+        f"scanners: actionlint {total['actionlint']} findings on {total['workflow_files']} files, "
+        f"zizmor {total['zizmor']} ({total['zizmor_ignored']} suppressed), "
+        f"checkov {total['checkov_passed']} passed / {total['checkov_failed']} failed "
+        f"({total['checkov_skipped']} skipped), in {len(scans)} renders"
+    ]

@@ -240,9 +240,10 @@ def test_declined_dependent_feature_is_trimmed_silently() -> None:
     assert post_gen.make_plan(answers).notes == ()
 
 
-def test_docker_off_removes_the_image_and_compose_files() -> None:
+def test_docker_off_removes_the_image_and_compose_files_and_the_release_workflow() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_docker": False})
-    assert plan == post_gen.Plan(remove=("Dockerfile", ".dockerignore", "compose.yaml"), notes=())
+    removed = ("Dockerfile", ".dockerignore", "compose.yaml", ".github/workflows/release.yml")
+    assert plan == post_gen.Plan(remove=removed, notes=())
 
 
 def test_kubernetes_off_removes_the_manifests_and_their_guide() -> None:

@@ -17,6 +17,15 @@ RENDERS: dict[str, dict[str, Any]] = {
     "cli-only-no-s3": {"with_server": False, "with_s3": False},
     "python-3.14": {"python_version": "3.14", "version": "2!1.0rc1"},
     "no-database": {"with_database": False},
+    # The server alone: the NetworkPolicy lets out DNS only (the scanners see that variant too).
+    "server-only": {
+        "with_s3": False,
+        "with_http_client": False,
+        "with_files": False,
+        "with_example_api": False,
+        "with_metrics": False,
+        "with_database": False,
+    },
 }
 WITH_SERVER = [name for name, answers in RENDERS.items() if answers.get("with_server", True)]
 
@@ -25,7 +34,11 @@ def answers_of(name: str) -> dict[str, Any]:
     defaults = {
         "with_server": True,
         "with_s3": True,
+        "with_http_client": True,
+        "with_files": True,
+        "with_example_api": True,
         "with_database": True,
+        "with_metrics": True,
         "python_version": "3.11",
         "version": "0.1.0",
     }

@@ -91,7 +91,8 @@ def test_dockerfile_is_a_locked_multi_stage_non_root_build(
     assert users == ["10001:10001"], "runs as a fixed non-root uid (matches the k8s manifests)"
     # WORKDIR /app belongs to root: without this the local backend cannot create storage.root.
     owned_data_dir = "install --directory --owner=10001 --group=10001 /app/data"
-    assert (owned_data_dir in body) == answers["with_server"]
+    local_objects = answers["with_server"] and answers["with_example_api"] and answers["with_files"]
+    assert (owned_data_dir in body) == local_objects
     slug = projects[name].name
     assert ("ENTRYPOINT", f'["{slug}"]') in runtime
 

@@ -7,6 +7,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from . import kustomize
 from .common import WITH_SERVER, answers_of, load_yaml
 
 # Kubernetes API versions the manifests are validated against: 1.37 is the newest schema that
@@ -36,6 +37,8 @@ def test_manifests_validate_strictly(projects: dict[str, Path], name: str, versi
         "ConfigMap",
         "Deployment",
         "HorizontalPodAutoscaler",
+        "Namespace",
+        "NetworkPolicy",
         "PodDisruptionBudget",
         "Secret",
         "Service",
@@ -105,9 +108,15 @@ def test_deployment_is_probed_limited_and_locked_down(projects: dict[str, Path],
     image, _, tag = container["image"].rpartition(":")
     assert image == project.name
     assert tag == answers["version"].replace("!", "-"), "a fixed tag, never latest"
-    secret_refs = [source["secretRef"] for source in container["envFrom"]]
+    # Secrets as files (checkov CKV_K8S_35), read by the settings from <PREFIX>SECRETS_DIR.
+    assert "envFrom" not in container
+    secret_volume = volumes[mounts[env[f"{prefix}SECRETS_DIR"]]]
     # Not optional: without the Secret the pods must not start with authentication off.
-    assert secret_refs == [{"name": objects["Secret"]["metadata"]["name"]}]
+    assert secret_volume["secret"] == {
+        "secretName": objects["Secret"]["metadata"]["name"],
+        "defaultMode": 0o440,
+    }
+    assert "cpu" not in container["resources"]["limits"], "on purpose: see the comment"
 
 
 @pytest.mark.parametrize("name", WITH_SERVER)
@@ -150,7 +159,10 @@ def test_configmap_holds_the_settings_yaml(projects: dict[str, Path], name: str)
     assert settings["server"]["host"] == "0.0.0.0", "reachable from the kubelet and the Service"
     assert settings["server"]["port"] == 8080
     assert settings["logging"]["format"] == "json"
-    if answers_of(name)["with_s3"]:
+    answers = answers_of(name)
+    if not (answers["with_example_api"] and answers["with_files"]):
+        assert "storage" not in settings, "no objects API, no storage section"
+    elif answers["with_s3"]:
         # Replicas are stateless: objects live in the shared bucket, not on a pod's disk.
         assert settings["storage"] == {"backend": "s3"}
     else:
@@ -182,10 +194,92 @@ def test_the_database_is_migrated_by_a_job_with_the_secrets_url(
     (migrate,) = job["template"]["spec"]["containers"]
     assert migrate["args"] == ["db", "upgrade"]
     assert migrate["image"] == app["image"], "the release's own migrations"
-    assert migrate["env"] == app["env"][:1], "the same settings file"
-    assert migrate["envFrom"] == app["envFrom"], "the URL from the same Secret"
+    assert migrate["env"] == app["env"][:2], "the same settings file and secrets directory"
+    mounts = {m["name"]: m for m in migrate["volumeMounts"]}
+    assert mounts["secrets"] in app["volumeMounts"], "the URL from the same Secret, as a file"
+    volumes = {v["name"]: v for v in job["template"]["spec"]["volumes"]}
+    assert volumes["secrets"] in pod["volumes"]
     assert migrate["securityContext"] == app["securityContext"]
     assert job["template"]["spec"]["restartPolicy"] == "Never"
     assert job["ttlSecondsAfterFinished"] > 0, "deleted after a while: the next release's Job"
     assert "activeDeadlineSeconds" in job, "a stuck migration does not hang the deployment"
     assert app["readinessProbe"]["httpGet"]["path"] == "/ready", "new pods wait for the Job"
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_network_policy_admits_the_http_port_and_the_rendered_dependencies(
+    projects: dict[str, Path], name: str
+) -> None:
+    objects = manifests(projects[name])
+    answers = answers_of(name)
+    policy = objects["NetworkPolicy"]["spec"]
+    pod_labels = objects["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
+    (ingress,) = policy["ingress"]
+    assert ingress["ports"] == [{"protocol": "TCP", "port": 8080}]
+    egress = {(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]}
+    expected = {("UDP", 53), ("TCP", 53)}
+    if answers["with_s3"] or answers["with_http_client"]:
+        expected.add(("TCP", 443))
+    if answers["with_database"]:
+        expected.add(("TCP", 5432))
+    assert egress == expected
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_kustomize_sets_a_restricted_namespace(projects: dict[str, Path], name: str) -> None:
+    project = projects[name]
+    kustomization = load_yaml(project / "deploy" / "k8s" / "kustomization.yaml")
+    namespace = manifests(project)["Namespace"]
+    assert kustomization["namespace"] == namespace["metadata"]["name"] == project.name
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for document in kustomize.build(project / "deploy" / "k8s"):
+        if document["kind"] != "Namespace":
+            assert document["metadata"]["namespace"] == project.name, document["kind"]
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
+def test_release_overlay_pins_the_image_by_digest(projects: dict[str, Path], name: str) -> None:
+    """The offline `kustomize build` of overlays/release: the base, namespaced, image by digest."""
+    project = projects[name]
+    base = kustomize.build(project / "deploy" / "k8s")
+    overlay_dir = project / "deploy" / "k8s" / "overlays" / "release"
+    release = kustomize.build(overlay_dir)
+    assert [d["kind"] for d in release] == [d["kind"] for d in base]
+    images = [c["image"] for c in kustomize.containers(release)]
+    assert images == [f"ghcr.io/owner/{project.name}@sha256:{'0' * 64}"]
+    # The release step in the overlay's comment rewrites this very entry.
+    (entry,) = load_yaml(overlay_dir / "kustomization.yaml")["images"]
+    step = f"kustomize edit set image {entry['name']}=ghcr.io/OWNER/{project.name}@sha256:DIGEST"
+    assert step in (overlay_dir / "kustomization.yaml").read_text()
+    for version in KUBERNETES_VERSIONS:
+        for document in release:
+            kubernetes_validate.validate(document, version, strict=True)
+
+
+def test_offline_kustomize_refuses_what_it_does_not_implement(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources: []\npatches: []\n")
+    with pytest.raises(NotImplementedError, match="patches"):
+        kustomize.build(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("image", "entry", "expected"),
+    [
+        (
+            "app:1.0",
+            {"name": "app", "newName": "r.io/o/app", "digest": "sha256:ab"},
+            "r.io/o/app@sha256:ab",
+        ),
+        ("app:1.0", {"name": "app", "newTag": "2.0"}, "app:2.0"),
+        ("r.io:5000/app", {"name": "r.io:5000/app", "newTag": "3"}, "r.io:5000/app:3"),
+        ("other:1.0", {"name": "app", "newTag": "2.0"}, "other:1.0"),
+    ],
+)
+def test_offline_kustomize_sets_images_as_kustomize_does(
+    image: str, entry: dict[str, str], expected: str
+) -> None:
+    container = {"image": image}
+    kustomize.set_image(container, entry)
+    assert container["image"] == expected

@@ -1,6 +1,7 @@
 """GitHub workflows and Dependabot: their schemas, pinned actions, minimal permissions."""
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ def workflows(project: Path) -> dict[str, Path]:
 @pytest.mark.parametrize("name", ["defaults", "cli-only", "python-3.14"])
 def test_workflows_match_the_github_schema(projects: dict[str, Path], name: str) -> None:
     files = workflows(projects[name])
-    assert set(files) == {"ci.yml", "template-update.yml"}
+    assert set(files) == {"ci.yml", "release.yml", "template-update.yml"}
     result = run(
         BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files.values()
     )
@@ -73,7 +74,7 @@ def test_ci_lints_types_and_tests_on_the_oldest_and_newest_python(
     projects: dict[str, Path], name: str, pythons: list[str]
 ) -> None:
     ci = load_yaml(workflows(projects[name])["ci.yml"])
-    (job,) = ci["jobs"].values()
+    job = ci["jobs"]["checks"]
     assert job["strategy"]["matrix"]["python"] == pythons
     commands = "\n".join(step.get("run", "") for step in job["steps"])
     for command in ("uv sync --locked", "ruff check", "ruff format --check", "mypy", "pytest"):
@@ -126,3 +127,64 @@ def test_template_update_workflow_relocks_with_its_uv(projects: dict[str, Path])
     assert apply["env"]["UPDATE_TEMPLATE_UV"] == "uv"
     setup = [step for step in steps(update) if "setup-uv@" in step.get("uses", "")]
     assert steps(update).index(setup[0]) < steps(update).index(apply)
+
+
+@pytest.mark.parametrize(("name", "tag"), [("defaults", "0.1.0"), ("python-3.14", "2-1.0rc1")])
+def test_release_builds_once_signs_and_prints_the_digest(
+    projects: dict[str, Path], tmp_path: Path, name: str, tag: str
+) -> None:
+    project = projects[name]
+    release = load_yaml(workflows(project)["release.yml"])
+    assert release[True] == {"push": {"tags": ["v*"]}}
+    assert release["permissions"] == {}
+    (job,) = release["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "packages": "write", "id-token": "write"}
+    (build,) = [s for s in job["steps"] if "build-push-action@" in s.get("uses", "")]
+    options = build["with"]
+    assert options["platforms"] == "linux/amd64,linux/arm64"
+    assert options["push"] is True
+    assert options["sbom"] is True
+    assert options["provenance"] == "mode=max"
+    assert not {"cache-from", "cache-to"} & set(options), "a release uses no build cache"
+    digest = "${{ steps.build.outputs.digest }}"
+    sign = next(s for s in job["steps"] if "cosign sign" in s.get("run", ""))
+    assert sign["env"]["DIGEST"] == digest
+    assert '"$IMAGE@$DIGEST"' in sign["run"]
+    summary = next(s for s in job["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert summary["env"]["DIGEST"] == digest
+    assert "kustomize edit set image $IMAGE_NAME=$IMAGE@$DIGEST" in summary["run"]
+    assert release["env"]["IMAGE_NAME"] == project.name
+
+    # The first step refuses a tag that is not the project's version and derives the image tag.
+    (check,) = [s for s in job["steps"] if s.get("id") == "ref"]
+    (tmp_path / "pyproject.toml").write_text((project / "pyproject.toml").read_text())
+    version = tag.replace("2-", "2!")
+    outputs = tmp_path / "outputs"
+    env = {"GITHUB_REPOSITORY_OWNER": "Acme", "IMAGE_NAME": project.name}
+    for ref_name, status in (("v9.9.9", 1), (f"v{version}", 0)):
+        outputs.write_text("")
+        result = subprocess.run(
+            ["bash", "-eo", "pipefail", "-c", check["run"]],
+            cwd=tmp_path,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "GITHUB_REF_NAME": ref_name,
+                "GITHUB_OUTPUT": str(outputs),
+                **env,
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == status, result.stdout + result.stderr
+    assert outputs.read_text().splitlines() == [f"image=ghcr.io/acme/{project.name}", f"tag={tag}"]
+
+
+def test_ci_audits_the_locked_dependencies(projects: dict[str, Path]) -> None:
+    ci = load_yaml(workflows(projects["defaults"])["ci.yml"])
+    (step,) = [s for s in ci["jobs"]["audit"]["steps"] if "pip-audit" in s.get("run", "")]
+    command = " ".join(step["run"].replace("\\\n", " ").split())
+    assert "uv export --locked --format requirements-txt" in command
+    assert "pip-audit==$PIP_AUDIT_VERSION" in command
+    assert "--strict" in command, "a dependency that cannot be audited fails too"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", ci["env"]["PIP_AUDIT_VERSION"])

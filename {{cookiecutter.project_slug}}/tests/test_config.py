@@ -8,6 +8,7 @@ import yaml
 from {{ cookiecutter.package_name }}.config import (
     CONFIG_ENV_VAR,
     ENV_PREFIX,
+    SECRETS_DIR_ENV_VAR,
     ConfigError,
     Section,
     ServiceSettings,
@@ -48,6 +49,52 @@ def test_environment_overrides_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_config_env_var_is_not_mistaken_for_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CONFIG_ENV_VAR, "/nonexistent.yaml")
     assert Settings.load() == Settings.defaults()
+
+
+def secrets_dir(path: Path, files: dict[str, str]) -> Path:
+    """A directory laid out as the kubelet mounts a Secret: the files are links into `..data`."""
+    data = path / "..2026_01_01_00_00_00.000000000"
+    data.mkdir(parents=True)
+    (path / "..data").symlink_to(data.name)
+    for name, value in files.items():
+        (data / name).write_text(value, encoding="utf-8")
+        (path / name).symlink_to(Path("..data") / name)
+    return path
+
+
+def test_secret_files_override_yaml_and_variables_override_them(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path / "c.yaml", {"logging": {"level": "WARNING", "format": "json"}})
+    directory = secrets_dir(
+        tmp_path / "secrets",
+        {f"{ENV_PREFIX}LOGGING__LEVEL": "debug\n", f"{ENV_PREFIX}LOGGING__FORMAT": "text"},
+    )
+    environ = {SECRETS_DIR_ENV_VAR: str(directory)}
+    from_files = Settings.load(config, environ)
+    assert from_files.logging.level == "DEBUG", "a trailing newline is not part of the value"
+    assert from_files.logging.format == "text"
+    environ[f"{ENV_PREFIX}LOGGING__FORMAT"] = "json"
+    assert Settings.load(config, environ).logging.format == "json"
+    assert Settings.load(config, {}).logging.level == "WARNING", "no directory, no files read"
+
+
+def test_a_missing_secrets_dir_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="secrets directory not found"):
+        Settings.load(environ={SECRETS_DIR_ENV_VAR: str(tmp_path / "absent")})
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("token", "named like its variable"),
+        (f"{ENV_PREFIX}LOGING__LEVEL", "unknown settings section"),
+        (f"{ENV_PREFIX}LOGGING__LEVL", r"logging\.levl"),
+    ],
+)
+def test_a_misnamed_secret_file_is_rejected(tmp_path: Path, name: str, message: str) -> None:
+    """A file the settings would not read must stop the start, as a misspelt variable does."""
+    directory = secrets_dir(tmp_path / "secrets", {name: "DEBUG"})
+    with pytest.raises(ConfigError, match=message):
+        Settings.load(environ={SECRETS_DIR_ENV_VAR: str(directory)})
 
 
 def test_unknown_yaml_key_is_rejected_by_name(tmp_path: Path) -> None:
@@ -192,6 +239,14 @@ def test_secrets_are_redacted_in_every_dump(monkeypatch: pytest.MonkeyPatch) -> 
     for dump in (to_yaml(settings), str(redacted(settings)), repr(settings), str(settings)):
         assert "s3cr3t-value" not in dump
     assert redacted(settings)["server"]["auth"]["token"] == "**********"
+
+
+def test_a_secret_file_is_a_redacted_secret(tmp_path: Path) -> None:
+    directory = secrets_dir(tmp_path / "s", {f"{ENV_PREFIX}SERVER__AUTH__TOKEN": "f1le-t0ken\n"})
+    settings = Settings.load(environ={SECRETS_DIR_ENV_VAR: str(directory)})
+    assert settings.server.auth.token is not None
+    assert settings.server.auth.token.get_secret_value() == "f1le-t0ken"
+    assert "f1le-t0ken" not in to_yaml(settings)
 
 
 def test_cors_origins_may_be_a_plain_value() -> None:

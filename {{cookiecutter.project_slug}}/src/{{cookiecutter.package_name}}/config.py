@@ -1,4 +1,4 @@
-"""Settings: defaults, overridden by a YAML file, overridden by environment variables.
+"""Settings: defaults, overridden by a YAML file, by a secrets directory, by environment variables.
 
     {{ cookiecutter.package_name | upper }}_CONFIG=config.yaml {{ cookiecutter.package_name | upper }}_LOGGING__LEVEL=DEBUG {{ cookiecutter.project_slug }} config
 
@@ -6,6 +6,12 @@ Environment variables use the `{{ cookiecutter.package_name | upper }}_` prefix 
 are an error (a typo must not silently fall back to a default), secrets are `SecretStr`
 (redacted in every dump), and a config file that is named but missing is an error. A list
 of plain values is JSON (`["a", "b"]`) or comma-separated (`a,b`) in a variable.
+
+Secrets may come as files instead: the variable
+    {{ cookiecutter.package_name | upper }}_SECRETS_DIR
+names a directory (a mounted secret volume, say) where each file is named like the
+variable it stands for (`<PREFIX>SECTION__KEY`) and holds its value. A variable that is set
+overrides the file of the same name.
 
 This module holds the machinery and the core `logging` section; every feature brings its
 own sections, and `service.Settings` puts them together. `Settings.load(...)` is the one
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
 CONFIG_ENV_VAR = f"{ENV_PREFIX}CONFIG"
+SECRETS_DIR_ENV_VAR = f"{ENV_PREFIX}SECRETS_DIR"
 
 
 class ConfigError(Exception):
@@ -90,10 +97,14 @@ class ServiceSettings(BaseSettings):
     def load(
         cls, config_file: Path | None = None, environ: Mapping[str, str] | None = None
     ) -> Self:
-        """The effective settings: the defaults, then `config_file`, then `environ`."""
+        """The effective settings: the defaults, then `config_file`, then the files of the
+        directory named by `<PREFIX>SECRETS_DIR` (if set), then `environ`."""
         environ = os.environ if environ is None else environ
         if config_file is not None and not config_file.is_file():
             raise ConfigError(f"config file not found: {config_file}")
+        secrets_dir = environ.get(SECRETS_DIR_ENV_VAR)
+        # The secret files read as variables of the same names, under the ones actually set.
+        environ = {**_read_secrets_dir(Path(secrets_dir)), **environ} if secrets_dir else environ
         unknown = cls.unknown_environment_sections(environ)
         if unknown:
             sections = ", ".join(sorted(cls.model_fields))
@@ -189,6 +200,30 @@ def _read_file(settings_cls: type[BaseSettings], config_file: Path) -> dict[str,
         raise ConfigError(f"cannot read settings from {config_file}: {exc}") from exc
 
 
+def _read_secrets_dir(directory: Path) -> dict[str, str]:
+    """Each file of `directory` as a variable: its name is the file's, its value the content.
+
+    Names starting with a dot are skipped (a mounted Secret's `..data` links); a file whose
+    name lacks the prefix is an error, as it would otherwise be ignored without a word.
+    """
+    if not directory.is_dir():
+        raise ConfigError(f"secrets directory not found ({SECRETS_DIR_ENV_VAR}): {directory}")
+    values = {}
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        if not path.name.upper().startswith(ENV_PREFIX):
+            raise ConfigError(
+                f"{path}: a secret file is named like its variable ({ENV_PREFIX}SECTION__KEY)"
+            )
+        try:
+            # A trailing newline (`echo token > file`) is not part of the secret.
+            values[path.name] = path.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the secret file {path}: {exc}") from exc
+    return values
+
+
 def _merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """`override` on top of `base`, section by section (a variable keeps the file's others)."""
     merged = dict(base)
@@ -225,6 +260,7 @@ def _describe(exc: ValidationError, config_file: Path | None) -> str:
 __all__ = [
     "CONFIG_ENV_VAR",
     "ENV_PREFIX",
+    "SECRETS_DIR_ENV_VAR",
     "ConfigError",
     "LoggingSettings",
     "Section",

@@ -201,6 +201,11 @@ def test_the_database_is_migrated_by_a_job_with_the_secrets_url(
     assert volumes["secrets"] in pod["volumes"]
     assert migrate["securityContext"] == app["securityContext"]
     assert job["template"]["spec"]["restartPolicy"] == "Never"
+    job_labels = job["template"]["metadata"]["labels"]
+    policy_selector = objects["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"]
+    assert policy_selector.items() <= job_labels.items(), "the NetworkPolicy covers the Job"
+    service_selector = objects["Service"]["spec"]["selector"]
+    assert not service_selector.items() <= job_labels.items(), "no traffic to the Job's pod"
     assert job["ttlSecondsAfterFinished"] > 0, "deleted after a while: the next release's Job"
     assert "activeDeadlineSeconds" in job, "a stuck migration does not hang the deployment"
     assert app["readinessProbe"]["httpGet"]["path"] == "/ready", "new pods wait for the Job"
@@ -247,8 +252,8 @@ def test_release_overlay_pins_the_image_by_digest(projects: dict[str, Path], nam
     overlay_dir = project / "deploy" / "k8s" / "overlays" / "release"
     release = kustomize.build(overlay_dir)
     assert [d["kind"] for d in release] == [d["kind"] for d in base]
-    images = [c["image"] for c in kustomize.containers(release)]
-    assert images == [f"ghcr.io/owner/{project.name}@sha256:{'0' * 64}"]
+    images = {c["image"] for c in kustomize.containers(release)}
+    assert images == {f"ghcr.io/owner/{project.name}@sha256:{'0' * 64}"}, "the Job's too"
     # The release step in the overlay's comment rewrites this very entry.
     (entry,) = load_yaml(overlay_dir / "kustomization.yaml")["images"]
     step = f"kustomize edit set image {entry['name']}=ghcr.io/OWNER/{project.name}@sha256:DIGEST"

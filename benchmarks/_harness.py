@@ -130,6 +130,20 @@ def stop_process(
         process.wait()
 
 
+def migrate_database(package: str, cwd: str | Path, env: Mapping[str, str]) -> None:
+    """`<package> db upgrade` in `cwd`, when the project has the database feature.
+
+    As every deployment does before the service starts (`make run` too): a service whose schema
+    is behind head is not ready, and the objects API needs its index table.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(f"{package}.db") is None:
+        return
+    command = [sys.executable, "-m", package, "db", "upgrade"]
+    subprocess.run(command, cwd=cwd, env=dict(env), check=True, capture_output=True, timeout=120)
+
+
 def note(message: str) -> None:
     """A progress line on stderr (stdout carries only `name: value` lines)."""
     print(f"# {message}", file=sys.stderr, flush=True)

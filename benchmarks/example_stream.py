@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _harness import MIB, PeakMemory, generated, stop_process
+from _harness import MIB, PeakMemory, generated, migrate_database, stop_process
 
 OBJECT_BYTES = 256 * MIB
 KEY = "bench/stream.bin"
@@ -112,6 +112,7 @@ def main() -> int:
             "--port",
             str(port),
         ]
+        migrate_database(package, workdir, env)
         with log.open("wb") as sink:
             process = subprocess.Popen(command, cwd=workdir, env=env, stdout=sink, stderr=sink)
         base_url = f"http://127.0.0.1:{port}"

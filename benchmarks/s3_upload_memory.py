@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _harness import MIB, PeakMemory, moto_server, note, stop_process
+from _harness import MIB, PeakMemory, migrate_database, moto_server, note, stop_process
 
 OBJECT_BYTES = 8_000_000
 UPLOADS = 64
@@ -140,6 +140,7 @@ def main() -> int:
             env[f"{prefix}S3__UPLOAD_BUFFER_BYTES"] = str(budget * MIB)
         command = [sys.executable, "-m", package, "serve", "--host", "127.0.0.1"]
         command += ["--port", str(port)]
+        migrate_database(package, workdir, env)
         with log.open("wb") as sink:
             process = subprocess.Popen(command, cwd=workdir, env=env, stdout=sink, stderr=sink)
         base_url = f"http://127.0.0.1:{port}"

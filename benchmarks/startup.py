@@ -23,7 +23,6 @@ Run by benchmarks/run.py with the interpreter of a rendered project:
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import os
 import re
 import signal
@@ -38,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _harness import MIB, emit, interleaved, median_ratio, note, stop_process
+from _harness import MIB, emit, interleaved, median_ratio, migrate_database, note, stop_process
 
 HERE = Path(__file__).resolve().parent
 BARE_SERVER = HERE / "_bare_server.py"
@@ -102,7 +101,7 @@ def start_once(
     env: dict[str, str],
     warm_paths: Sequence[str],
     label: str,
-    prepare: Sequence[str] = (),
+    prepare: Callable[[str], None] | None = None,
 ) -> Start:
     """Spawn `command`, time its first 200 on /health, warm it, read its idle RSS, stop it.
 
@@ -112,8 +111,8 @@ def start_once(
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as workdir:
         log = Path(workdir) / "server.log"
-        if prepare:
-            subprocess.run(prepare, cwd=workdir, env=env, check=True, capture_output=True)
+        if prepare is not None:
+            prepare(workdir)
         with log.open("wb") as sink:
             began = time.perf_counter()
             process = subprocess.Popen(
@@ -149,9 +148,10 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
     # `serve --port P`: everything else (host 127.0.0.1, logging, storage) stays default.
     generated_command = [str(console_script(package)), "serve", "--port"]
-    # With the database feature, `make run` migrates before serving; so does this benchmark.
-    has_database = importlib.util.find_spec(f"{package}.db") is not None
-    migrate = [str(console_script(package)), "db", "upgrade"] if has_database else []
+
+    def migrate(workdir: str) -> None:
+        migrate_database(package, workdir, env)
+
     bare_command = [sys.executable, str(BARE_SERVER)]
     variants: dict[str, Callable[[], Start]] = {
         "generated": lambda: start_once(

@@ -292,9 +292,9 @@ def test_database_off_removes_the_db_package_and_its_web_part() -> None:
         "tests/db",
         "docs/guides/add-a-table.md",
         "src/svc/features/database_web.py",
-        "deploy/k8s/migrate-job.yaml",
         "src/svc/features/object_index.py",
         "tests/api/test_object_index.py",
+        "deploy/k8s/migrate-job.yaml",
     )
     assert plan.notes == ()
 

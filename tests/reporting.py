@@ -6,7 +6,7 @@
   written to `$MATRIX_SUMMARY` (the Makefile prints it after pytest, so it ends the output) or
   printed when the variable is unset; then `postgresql_tests_ran: N`, the PostgreSQL tests the
   fully tested combinations ran (the generated projects count them; they must not skip here),
-  and `python_versions_fully_tested: 3.11 (19/19 rows), 3.12 (9/9 rows); not available here:
+  and `python_versions_fully_tested: 3.11 (19/19 rows), 3.12 (12/12 rows); not available here:
   3.14`: the interpreters the full checks ran on, and the offered versions this machine lacks.
 """
 

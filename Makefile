@@ -36,7 +36,8 @@ $(UV):
 install: .venv/.synced ## Create .venv with the pinned dev tools
 
 # The matrix counts are written to this file by the tests and printed after pytest exits, so
-# `combinations_rendered_clean: N/M` and `combinations_fully_tested: K/K` end the output.
+# `combinations_rendered_clean: N/M`, `combinations_fully_tested: K/K` and
+# `python_versions_fully_tested: …` (and the offered versions not available here) end the output.
 MATRIX_SUMMARY := $(CURDIR)/build/matrix-summary.txt
 with_matrix_summary = rm -f $(MATRIX_SUMMARY); status=0; \
 	MATRIX_SUMMARY=$(MATRIX_SUMMARY) $(1) || status=$$?; \

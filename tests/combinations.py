@@ -119,17 +119,51 @@ def all_pairs(factors: dict[str, tuple[Any, ...]]) -> list[Answers]:
     return rows
 
 
+ALL_OFF: Answers = {**dict.fromkeys(TOGGLES, False), "ci": "none"}
+# The factors the all-pairs rows vary: every toggle and the ci choice.
+FACTORS: dict[str, tuple[Any, ...]] = {
+    **{name: (True, False) for name in TOGGLES},
+    "ci": CI_CHOICES,
+}
+
+
+def complete(row: Answers) -> Answers:
+    """A row with every factor spelled out (a row lists only what differs from the defaults)."""
+    return {**dict.fromkeys(TOGGLES, True), "ci": CI_CHOICES[0], **row}
+
+
 def covering_set() -> list[Answers]:
     """Defaults (everything on), everything off, each toggle off alone, then all pairs."""
-    all_off: Answers = {**dict.fromkeys(TOGGLES, False), "ci": "none"}
-    rows: list[Answers] = [{}, all_off]
-    rows += [{name: False} for name in TOGGLES]
-    rows += [{"ci": "none"}]
-    factors: dict[str, tuple[Any, ...]] = {name: (True, False) for name in TOGGLES}
-    factors["ci"] = CI_CHOICES
-    seen = [{**dict.fromkeys(TOGGLES, True), "ci": CI_CHOICES[0], **row} for row in rows]
-    for row in all_pairs(factors):
+    rows: list[Answers] = [{}, ALL_OFF, *({name: False} for name in TOGGLES), {"ci": "none"}]
+    seen = [complete(row) for row in rows]
+    for row in all_pairs(FACTORS):
         if row not in seen:
             rows.append(row)
             seen.append(row)
+    return rows
+
+
+def extra_python_set() -> list[Answers]:
+    """The covering rows the extra interpreters run: the defaults and the all-pairs rows.
+
+    Every value of every toggle and of `ci`, and every pair of them, occurs at least once (all
+    pairs include everything off); the other rows that switch one toggle off alone run on the
+    primary interpreter only, which keeps the time each extra interpreter adds down.
+    """
+    pairs = all_pairs(FACTORS)
+    return [row for row in covering_set() if row == {} or complete(row) in pairs]
+
+
+def full_check_rows(interpreters: dict[str, Any]) -> list[tuple[str, Answers]]:
+    """(python_version, answers) for the full-check tier, given each offered version's interpreter.
+
+    The first offered version with an interpreter is the primary: it runs the whole covering set;
+    every other version with one runs extra_python_set(). Versions without one are left out (the
+    summary names them). With no interpreter at all, the covering set runs on the first offered
+    version with whatever Python uv picks.
+    """
+    available = [version for version in PYTHONS if interpreters.get(version)]
+    primary, *extra = available or [PYTHONS[0]]
+    rows = [(primary, answers) for answers in covering_set()]
+    rows += [(version, answers) for version in extra for answers in extra_python_set()]
     return rows

@@ -118,11 +118,12 @@ def postgres_env(project: Path) -> dict[str, str]:
 
 
 def run_make(
-    project: Path, *targets: str, timeout: float = 900
+    project: Path, *targets: str, timeout: float = 900, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`make <targets>` in a rendered project with the template's uv; `env` adds variables."""
     return subprocess.run(
         ["make", "-C", str(project), f"UV={uv_binary()}", *targets],
-        env={**project_env(), **postgres_env(project)},
+        env={**project_env(), **postgres_env(project), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

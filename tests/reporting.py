@@ -8,7 +8,9 @@
   written to `$MATRIX_SUMMARY` (the Makefile prints it after pytest, so it ends the output) or
   printed when the variable is unset; then `postgresql_tests_ran: N`, the PostgreSQL tests the
   fully tested combinations ran (the generated projects count them; they must not skip here);
-  then `scanners: ...`, the findings of actionlint, zizmor and checkov on the shipping renders.
+  then `scanners: ...`, the findings of actionlint, zizmor and checkov on the shipping renders;
+  and `python_versions_fully_tested: 3.11 (19/19 rows), 3.12 (12/12 rows); not available here:
+  3.14`: the interpreters the full checks ran on, and the offered versions this machine lacks.
 """
 
 import os
@@ -78,10 +80,13 @@ ANSWER_COMBINATIONS = "answer_combinations"
 
 # user_properties key: one render's scanner counts (tests/shipping/test_scanners.py).
 SCANNERS = "scanners"
+# user_properties key: the python_version a full-check row was rendered for and installed on.
+PYTHON_VERSION = "python_version"
 
+FULL_CHECKS_TEST = "test_combination_passes_full_checks"
 MATRIX_TIERS = (
     ("combinations_rendered_clean", "test_combination_renders_clean"),
-    ("combinations_fully_tested", "test_combination_passes_full_checks"),
+    ("combinations_fully_tested", FULL_CHECKS_TEST),
 )
 
 
@@ -101,6 +106,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for line in reliability_summary(reports):
         terminalreporter.write_line(line)
     lines = matrix_summary(reports)
+    if any(f"::{FULL_CHECKS_TEST}[" in r.nodeid for r in reports):
+        lines.append(python_versions_summary(reports, offered_interpreters()))
     summary_file = os.environ.get(MATRIX_SUMMARY_ENV)
     if summary_file:
         Path(summary_file).parent.mkdir(parents=True, exist_ok=True)
@@ -160,3 +167,33 @@ def scanners_summary(reports: list[Any]) -> list[str]:
         f"checkov {total['checkov_passed']} passed / {total['checkov_failed']} failed "
         f"({total['checkov_skipped']} skipped), in {len(scans)} renders"
     ]
+
+
+def offered_interpreters() -> dict[str, Path | None]:
+    """Each python_version cookiecutter.json offers → its interpreter (tests/interpreters.py)."""
+    from .combinations import PYTHONS
+    from .interpreters import machine_interpreters
+
+    return machine_interpreters(PYTHONS)
+
+
+def python_versions_summary(reports: list[Any], interpreters: dict[str, Path | None]) -> str:
+    """`python_versions_fully_tested: 3.11 (19/19 rows), …; not available here: 3.14`.
+
+    A row counts for the version it recorded (PYTHON_VERSION); `passed/ran` per version.
+    """
+    ran: dict[str, dict[str, str]] = {}
+    for report in reports:
+        for key, value in getattr(report, "user_properties", ()):
+            if key == PYTHON_VERSION:
+                ran.setdefault(value, {})[report.nodeid] = report.outcome
+    parts = []
+    for version in sorted(ran, key=lambda v: tuple(map(int, v.split(".")))):
+        outcomes = ran[version].values()
+        passed = sum(outcome == "passed" for outcome in outcomes)
+        parts.append(f"{version} ({passed}/{len(outcomes)} rows)")
+    missing = [version for version, path in interpreters.items() if path is None]
+    line = "python_versions_fully_tested: " + (", ".join(parts) or "none")
+    if missing:
+        line += "; not available here: " + ", ".join(missing)
+    return line

@@ -20,22 +20,26 @@ import pytest
 import yaml
 
 from .combinations import (
+    PYTHONS,
     SAMPLED,
     Answers,
-    covering_set,
     distinct_renders,
     effective,
+    full_check_rows,
     full_product,
     label,
 )
 from .conftest import POSTGRES_SUMMARY, Render, run_make
-from .reporting import ANSWER_COMBINATIONS, POSTGRES_TESTS, matrix_summary
+from .interpreters import machine_interpreters
+from .reporting import ANSWER_COMBINATIONS, POSTGRES_TESTS, PYTHON_VERSION, matrix_summary
 
 PRODUCT = full_product()
 # Many combinations render the same project (a feature whose requirement is off is trimmed,
 # e.g. the example API without the server): the render tier checks each project once.
 RENDERS = distinct_renders(PRODUCT)
-COVERING = covering_set()
+# Each offered python_version → its interpreter on this machine (None: not available here).
+INTERPRETERS = machine_interpreters(PYTHONS)
+FULL_CHECKS = full_check_rows(INTERPRETERS)
 # GitHub Actions expressions are meant to survive rendering.
 ACTIONS_EXPRESSION = re.compile(r"\$\{\{ [^{}]+ \}\}")
 # Files that are empty on purpose.
@@ -406,14 +410,30 @@ def test_every_combination_is_rendered_once_by_its_effective_answers() -> None:
 
 @pytest.mark.slow
 @pytest.mark.full_matrix
-@pytest.mark.parametrize("answers", COVERING, ids=[label(a) for a in COVERING])
+@pytest.mark.parametrize(
+    ("python", "answers"),
+    FULL_CHECKS,
+    ids=[f"{label(answers)}+py{python}" for python, answers in FULL_CHECKS],
+)
 def test_combination_passes_full_checks(
-    render: Render, answers: Answers, request: pytest.FixtureRequest
+    render: Render, python: str, answers: Answers, request: pytest.FixtureRequest
 ) -> None:
-    project = render(**answers)
-    result = run_make(project, "lint", "test")
+    """Rendered for `python` (ruff's target, mypy's python_version) and installed on it."""
+    request.node.user_properties.append((PYTHON_VERSION, python))
+    project = render(**answers, python_version=python)
+    interpreter = INTERPRETERS[python]
+    env = {"UV_PYTHON": str(interpreter)} if interpreter else {}
+    result = run_make(project, "lint", "test", env=env)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     assert "Success: no issues found" in result.stdout, "mypy --strict ran"
+    if interpreter:
+        venv_python = subprocess.run(
+            [project / ".venv" / "bin" / "python", "-c", "import sys; print(sys.version)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert venv_python.startswith(f"{python}."), f"the project ran on {venv_python}"
     summary = POSTGRES_SUMMARY.search(result.stdout)
     if answers.get("with_database", True):
         # The PostgreSQL tests must run here, never skip: this machine has the server.

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
+from ..conftest import DEFAULTS
 from .common import BIN, load_yaml, run
 
-NEWEST_PYTHON = "3.14"
+# The newest python_version the template offers: the generated CI must test it too.
+NEWEST_PYTHON = DEFAULTS["python_version"][-1]
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 

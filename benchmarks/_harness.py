@@ -17,6 +17,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -142,6 +143,56 @@ def migrate_database(package: str, cwd: str | Path, env: Mapping[str, str]) -> N
         return
     command = [sys.executable, "-m", package, "db", "upgrade"]
     subprocess.run(command, cwd=cwd, env=dict(env), check=True, capture_output=True, timeout=120)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def served_package(
+    package: str,
+    workdir: str | Path,
+    env: Mapping[str, str],
+    *,
+    ready_path: str = "/health",
+    startup_seconds: float = 60,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m <package> serve` in `workdir`, as its users run it: yield (base URL, process).
+
+    The database (if any) is migrated first; the service counts as up once `ready_path`
+    answers 200. Its log is printed when the block fails; SIGTERM stops it either way.
+    """
+    port = free_port()
+    log = Path(workdir) / "service.log"
+    migrate_database(package, workdir, env)
+    command = [sys.executable, "-m", package, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=workdir, env=dict(env), stdout=sink, stderr=sink)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while not _answers_200(base_url + ready_path):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{package} serve did not start")
+            time.sleep(0.2)
+        yield base_url, process
+    except BaseException:
+        note("the service's log:\n" + log.read_text()[-5000:])
+        raise
+    finally:
+        stop_process(process, signal_number=signal.SIGTERM, timeout=20)
+
+
+def _answers_200(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def note(message: str) -> None:

@@ -15,20 +15,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
-from _harness import MIB, PeakMemory, generated, migrate_database, stop_process
+from _harness import MIB, PeakMemory, generated, served_package
 
 OBJECT_BYTES = 256 * MIB
 KEY = "bench/stream.bin"
-STARTUP_SECONDS = 60
 
 
 async def measure(base_url: str, memory: PeakMemory) -> dict[str, float]:
@@ -69,32 +64,10 @@ async def measure(base_url: str, memory: PeakMemory) -> dict[str, float]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("example_stream: the service did not start:\n" + log.read_text())
-        time.sleep(0.2)
-
-
 def main() -> int:
     package = sys.argv[1]
     prefix = package.upper() + "_"
     with tempfile.TemporaryDirectory(prefix="example-stream-", dir=Path.cwd()) as workdir:
-        port = free_port()
-        log = Path(workdir) / "service.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
         env.update(
             {
@@ -102,25 +75,8 @@ def main() -> int:
                 f"{prefix}LOGGING__ACCESS_LOG": "false",
             }
         )
-        command = [
-            sys.executable,
-            "-m",
-            package,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
-        migrate_database(package, workdir, env)
-        with log.open("wb") as sink:
-            process = subprocess.Popen(command, cwd=workdir, env=env, stdout=sink, stderr=sink)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base_url, process, log)
+        with served_package(package, workdir, env) as (base_url, process):
             metrics = asyncio.run(measure(base_url, PeakMemory(process.pid)))
-        finally:
-            stop_process(process, signal_number=signal.SIGTERM, timeout=20)
     for name, value in metrics.items():
         print(f"{name}: {value:.1f}")
     return 0

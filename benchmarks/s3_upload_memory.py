@@ -22,42 +22,18 @@ import argparse
 import asyncio
 import importlib
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from _harness import MIB, PeakMemory, migrate_database, moto_server, note, stop_process
+from _harness import MIB, PeakMemory, moto_server, note, served_package
 
 OBJECT_BYTES = 8_000_000
 UPLOADS = 64
 BUCKET = "bench"
-STARTUP_SECONDS = 60
 MAX_TRIES = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            if httpx.get(f"{base_url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("s3_upload_memory: the service did not start:\n" + log.read_text())
-        time.sleep(0.2)
 
 
 async def measure(
@@ -119,8 +95,6 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="s3-upload-memory-", dir=Path.cwd()) as workdir,
     ):
         httpx.put(f"{endpoint}/{BUCKET}", timeout=10).raise_for_status()
-        port = free_port()
-        log = Path(workdir) / "service.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
         env.update(
             {
@@ -138,22 +112,10 @@ def main() -> int:
         )
         if arguments.budget_mib is not None:
             env[f"{prefix}S3__UPLOAD_BUFFER_BYTES"] = str(budget * MIB)
-        command = [sys.executable, "-m", package, "serve", "--host", "127.0.0.1"]
-        command += ["--port", str(port)]
-        migrate_database(package, workdir, env)
-        with log.open("wb") as sink:
-            process = subprocess.Popen(command, cwd=workdir, env=env, stdout=sink, stderr=sink)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base_url, process, log)
+        with served_package(package, workdir, env, ready_path="/ready") as (base_url, process):
             uploads, size = arguments.uploads, arguments.object_bytes
             note(f"{uploads} PUTs of {size} bytes at once, budget {budget} MiB")
             metrics = asyncio.run(measure(base_url, PeakMemory(process.pid), uploads, size))
-        except BaseException:
-            note("the service's log:\n" + log.read_text()[-5000:])
-            raise
-        finally:
-            stop_process(process, signal_number=signal.SIGTERM, timeout=20)
     metrics["s3_upload_memory_budget_mib"] = budget
     metrics["s3_upload_memory_over_budget_mib"] = (
         metrics["s3_upload_memory_rss_growth_mib"] - budget

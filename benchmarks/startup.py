@@ -26,7 +26,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _harness import MIB, emit, interleaved, median_ratio, migrate_database, note, stop_process
+from _harness import (
+    MIB,
+    emit,
+    free_port,
+    interleaved,
+    median_ratio,
+    migrate_database,
+    note,
+    stop_process,
+)
 
 HERE = Path(__file__).resolve().parent
 BARE_SERVER = HERE / "_bare_server.py"
@@ -60,13 +68,6 @@ def console_script(package: str) -> Path:
     scripts = tomllib.loads(Path("pyproject.toml").read_text())["project"]["scripts"]
     (name,) = [name for name, target in scripts.items() if target == f"{package}.cli:main"]
     return Path(sys.executable).parent / name
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def get_status(port: int, path: str) -> int:

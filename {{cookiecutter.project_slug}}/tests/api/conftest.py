@@ -56,8 +56,8 @@ class Backend:
         return Settings.model_validate({**self.config, **overrides})
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest{{ ", tmp_path: Path" if cookiecutter.with_files }}) -> Backend:
+def api_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """What every backend's settings share: the sections the objects API uses besides storage."""
 {%- if cookiecutter.with_http_client and cookiecutter.with_files %}
     config: dict[str, Any] = {
         # The import source runs on 127.0.0.1: allow exactly that, nothing else private.
@@ -71,6 +71,12 @@ def backend(request: pytest.FixtureRequest{{ ", tmp_path: Path" if cookiecutter.
     # The object index, in an SQLite file of this test's own.
     config["database"] = index_database(request)
 {%- endif %}
+    return config
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest{{ ", tmp_path: Path" if cookiecutter.with_files }}) -> Backend:
+    config = api_config(request)
 {%- if cookiecutter.with_files and cookiecutter.with_s3 %}
     if request.param == "local":
         return local_backend(config, tmp_path / "store")

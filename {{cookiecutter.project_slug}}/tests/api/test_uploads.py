@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.config import CONFIG_ENV_VAR
 from {{ cookiecutter.package_name }}.server import create_app
 
 from ..server.child import HOST, serve_in_child
-from .conftest import MIB, Backend{{ ", assert_envelope, s3_backend, serve" if cookiecutter.with_s3 }}
+from .conftest import MIB, Backend{{ ", api_config, assert_envelope, s3_backend, serve" if cookiecutter.with_s3 }}
 
 # Past S3's first 5 MiB part: a multipart upload exists when the client goes away.
 SENT_BYTES = 7 * MIB
@@ -132,7 +132,7 @@ async def test_real_server_refuses_raw_traversal_and_answers_head(
 @pytest.fixture
 def small_budget(request: pytest.FixtureRequest) -> Backend:
     """S3 with an upload buffer budget of one 5 MiB part, and a wait of 0.2 s for it."""
-    backend = s3_backend({}, request)
+    backend = s3_backend(api_config(request), request)
     backend.config["s3"].update(upload_buffer_bytes=5 * MIB, upload_buffer_wait_seconds=0.2)
     return backend
 

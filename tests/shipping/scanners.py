@@ -22,6 +22,7 @@ from . import kustomize
 from .common import BIN, run
 
 RELEASE_OVERLAY = Path("deploy", "k8s", "overlays", "release")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -55,8 +56,18 @@ def actionlint(files: list[Path]) -> list[str]:
 
 def zizmor(workflows: Path) -> tuple[list[str], int]:
     """The findings, and how many were ignored inline (`# zizmor: ignore[...]`)."""
-    result = run(BIN / "zizmor", "--offline", "--no-progress", "--format", "plain", workflows)
-    output = result.stdout + result.stderr
+    # Colour codes would split the summary's numbers from their words; CI may force colour on.
+    result = run(
+        BIN / "zizmor",
+        "--offline",
+        "--no-progress",
+        "--color",
+        "never",
+        "--format",
+        "plain",
+        workflows,
+    )
+    output = ANSI_ESCAPE.sub("", result.stdout + result.stderr)
     summary = re.search(r"(No findings to report|(\d+) findings?)\b.*$", output, re.MULTILINE)
     if summary is None or result.returncode not in (0, 10, 11, 12, 13, 14):
         raise RuntimeError(f"zizmor failed ({result.returncode}): {output}")

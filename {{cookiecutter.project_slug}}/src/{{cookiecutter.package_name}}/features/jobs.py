@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # The one job queue of the running service: submit jobs and read their records.
 JOBS: ResourceKey[JobQueue] = ResourceKey("jobs")
 
-REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def redis_url_without_password(url: str) -> str:
@@ -70,8 +70,8 @@ class JobsSettings(Section):
     @classmethod
     def _redis_scheme(cls, value: SecretStr) -> SecretStr:
         # The message never repeats the value: it may hold a password.
-        if urlsplit(value.get_secret_value()).scheme not in REDIS_SCHEMES:
-            raise ValueError(f"must start with one of {', '.join(s + '://' for s in REDIS_SCHEMES)}")
+        if not value.get_secret_value().startswith(REDIS_SCHEMES):
+            raise ValueError(f"must start with one of {', '.join(REDIS_SCHEMES)}")
         return value
 
     @field_serializer("redis_url", when_used="json")

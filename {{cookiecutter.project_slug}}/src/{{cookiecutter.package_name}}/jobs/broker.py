@@ -114,7 +114,7 @@ class JobStreamBroker(RedisStreamBroker):
     async def _reclaim(self, redis: Redis) -> list[StreamEntry]:
         # The cursor walks the pending list across calls, so entries of live workers at
         # its head never hide a dead worker's entry behind them.
-        cursor, claimed, *_ = await redis.xautoclaim(
+        answer = await redis.xautoclaim(
             self.queue_name,
             self.consumer_group_name,
             self.consumer_name,
@@ -122,14 +122,16 @@ class JobStreamBroker(RedisStreamBroker):
             start_id=self._claim_cursor,
             count=1,
         )
-        self._claim_cursor = cursor
-        entries = [StreamEntry(entry_id, fields[b"data"]) for entry_id, fields in claimed if fields]
+        # [next cursor, [(entry id, fields)...], ids of deleted entries]
+        self._claim_cursor = answer[0]
+        entries = [StreamEntry(entry_id, data[b"data"]) for entry_id, data in answer[1] if data]
         for entry in entries:
             logger.warning("took over message %s of a worker that stopped", entry.entry_id)
         return entries
 
     async def _read_new(self, redis: Redis) -> list[StreamEntry]:
-        answer = await redis.xreadgroup(
+        # RESP2 (the client's default protocol): [[stream, [(entry id, fields), ...]]].
+        answer: Any = await redis.xreadgroup(
             self.consumer_group_name,
             self.consumer_name,
             {self.queue_name: ">"},
@@ -157,7 +159,7 @@ class JobStreamBroker(RedisStreamBroker):
             pipe.xdel(self.queue_name, entry.entry_id)
             await pipe.execute()
 
-    async def listen(self) -> AsyncGenerator[bytes | AckableMessage, None]:
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         """taskiq's reading interface, for taskiq's own tools (the worker uses `read`)."""
         while True:
             for entry in await self.read():

@@ -8,11 +8,9 @@ attempt), progress, finished (succeeded or failed, never changed again), callbac
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
-
-from redis.exceptions import WatchError
 
 from .models import CallbackAttempt, JobError, JobRecord, JobStatus, now
 
@@ -132,18 +130,30 @@ class MemoryJobStore:
         return 0
 
 
+# KEYS[1]: the record; ARGV: the value read, the new value, its TTL in ms (0: none).
+COMPARE_AND_SET = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[3]) > 0 then
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else
+    redis.call('SET', KEYS[1], ARGV[2])
+end
+return 1
+"""
+
+
 class RedisJobStore:
     """One JSON value per job under `{prefix}:job:{id}`; finished ones expire after retention.
 
-    An update reads, changes and writes the value inside a WATCH transaction, so two
-    processes updating one job (a redelivered job, a late progress report) never lose a
-    change.
+    An update is a compare-and-set (a Lua script), so two processes updating one job (a
+    redelivered job, a late progress report) never lose a change.
     """
 
     def __init__(self, redis: Redis, prefix: str, retention: float) -> None:
         self._redis = redis
         self._prefix = prefix
         self._retention_ms = max(1, int(retention * 1000))
+        self._compare_and_set = redis.register_script(COMPARE_AND_SET)
 
     def key(self, job_id: str) -> str:
         return f"{self._prefix}:job:{job_id}"
@@ -155,30 +165,29 @@ class RedisJobStore:
         raw = await self._redis.get(self.key(job_id))
         return None if raw is None else JobRecord.model_validate_json(raw)
 
-    async def _update(self, job_id: str, change: Any) -> JobRecord | None:
-        """Apply `change(record) -> record` atomically; None when there is no record."""
-        key = self.key(job_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.get(key)
-                    if raw is None:
-                        await pipe.unwatch()
-                        return None
-                    before = JobRecord.model_validate_json(raw)
-                    after: JobRecord = change(before)
-                    pipe.multi()
-                    if after.finished:
-                        pipe.set(key, after.model_dump_json(), px=self._ttl_ms(before, after))
-                    else:
-                        pipe.set(key, after.model_dump_json())
-                    await pipe.execute()
-                    return after
-                except WatchError:
-                    continue  # changed meanwhile: read it again
+    async def _update(
+        self, job_id: str, change: Callable[[JobRecord], JobRecord]
+    ) -> JobRecord | None:
+        """Apply `change` atomically; None when there is no record.
 
-    def _ttl_ms(self, before: JobRecord, after: JobRecord) -> int:
+        Compare and set: the new value is written only if the stored one is still the one
+        `change` saw, else it is read again (another process updated the job meanwhile).
+        """
+        key = self.key(job_id)
+        while True:
+            raw = await self._redis.get(key)
+            if raw is None:
+                return None
+            before = JobRecord.model_validate_json(raw)
+            after = change(before)
+            ttl_ms = self._ttl_ms(after) if after.finished else 0
+            written = await self._compare_and_set(
+                keys=[key], args=[raw, after.model_dump_json(), ttl_ms]
+            )
+            if written:
+                return after
+
+    def _ttl_ms(self, after: JobRecord) -> int:
         # Retention counts from the end of the job, not from later callback attempts.
         if after.finished_at is None:
             return self._retention_ms

@@ -1,7 +1,6 @@
 """Both job stores keep the same record the same way (memory, and Redis)."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -18,12 +17,11 @@ from {{ cookiecutter.package_name }}.jobs.store import JobStore, MemoryJobStore,
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterator[JobStore]:
+def store(request: pytest.FixtureRequest, key_prefix: str) -> JobStore:
     if request.param == "memory":
-        yield MemoryJobStore(retention=60)
-        return
+        return MemoryJobStore(retention=60)
     redis: Redis = request.getfixturevalue("redis")
-    yield RedisJobStore(redis, key_prefix, retention=60)
+    return RedisJobStore(redis, key_prefix, retention=60)
 
 
 def new_record() -> JobRecord:
@@ -75,9 +73,7 @@ async def test_concurrent_updates_lose_nothing(store: JobStore) -> None:
     record = new_record()
     await store.create(record)
     await store.finish(record.id, result=None)
-    attempts = [
-        CallbackAttempt(at=now(), status=200 + n, duration_ms=1.0) for n in range(20)
-    ]
+    attempts = [CallbackAttempt(at=now(), status=200 + n, duration_ms=1.0) for n in range(20)]
     await asyncio.gather(*(store.add_callback_attempt(record.id, a) for a in attempts))
     stored = await store.get(record.id)
     assert stored is not None

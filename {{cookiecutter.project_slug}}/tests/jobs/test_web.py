@@ -1,6 +1,5 @@
 """GET /api/v1/jobs/{id} on the real app, jobs running in-process (the memory broker)."""
 
-import httpx
 from redis.asyncio import Redis
 
 from {{ cookiecutter.package_name }}.features.jobs import JOBS
@@ -70,7 +69,10 @@ async def test_ready_checks_the_redis_broker(redis_server: str, redis: Redis) ->
     app = create_app(app_settings(broker="redis", redis_url=redis_server))
     async with serve(app) as client:
         response = await client.get("/ready")
-    assert response.json()["checks"]["jobs"] == "ok"
+    body = response.json()
+    # Other checks may fail here (an unmigrated database): only the broker's counts.
+    checks = body["checks"] if response.status_code == 200 else body["error"]["details"]["checks"]
+    assert checks["jobs"] == "ok"
 
 
 async def test_ready_reports_redis_down() -> None:

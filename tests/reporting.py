@@ -157,9 +157,7 @@ def matrix_summary(reports: list[Any]) -> list[str]:
         if key == REDIS_TESTS
     ]
     if redis_counts:
-        lines.append(
-            f"redis_tests_ran: {sum(redis_counts)} (in {len(redis_counts)} combinations)"
-        )
+        lines.append(f"redis_tests_ran: {sum(redis_counts)} (in {len(redis_counts)} combinations)")
     lines += scanners_summary(reports)
     return lines
 

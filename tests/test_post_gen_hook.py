@@ -141,6 +141,9 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "tests/db/test_faults.py",
         "tests/db/test_ready.py",
         *INDEX_PATHS,
+        "src/svc/jobs/web.py",
+        "src/svc/features/jobs_web.py",
+        "tests/jobs/test_web.py",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )

@@ -14,7 +14,14 @@ from {{ cookiecutter.package_name }}.jobs.models import JobStatus
 from {{ cookiecutter.package_name }}.jobs.queue import JobQueue, open_queue
 from {{ cookiecutter.package_name }}.resources import Resources
 
-from .conftest import redis_jobs, start_worker, worker_environment
+from ..ports import unused_port
+from .conftest import (
+    redis_jobs,
+    start_redis_server,
+    start_worker,
+    stop_redis_server,
+    worker_environment,
+)
 from .helpers import wait_finished, wait_for
 
 # Small on purpose: a dead worker's job is taken over after timeout + REDELIVERY_GRACE.
@@ -128,3 +135,29 @@ async def test_sigterm_requeues_a_job_longer_than_the_drain(
         done = await wait_finished(queue.store, record.id, within=15)
     assert done.status == JobStatus.succeeded, workers.logs()
     assert done.attempts == 2
+
+
+async def test_a_worker_keeps_working_through_a_redis_restart(
+    key_prefix: str, tmp_path: Path
+) -> None:
+    """A throw-away server, restarted empty (no persistence): the worker waits it out,
+    makes its consumer group again, and runs the jobs submitted afterwards."""
+    port = unused_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = await asyncio.to_thread(start_redis_server, port, tmp_path)
+    group = Workers(url, key_prefix, tmp_path)
+    try:
+        group.start()
+        async with client_queue(url, key_prefix) as queue:
+            before = await queue.submit("test-echo", {"text": "before"})
+            await wait_finished(queue.store, before.id)
+            await asyncio.to_thread(stop_redis_server, server)
+            await asyncio.sleep(1.5)  # the worker's reads fail meanwhile
+            server = await asyncio.to_thread(start_redis_server, port, tmp_path)
+            after = await queue.submit("test-echo", {"text": "after"})
+            done = await wait_finished(queue.store, after.id)
+        assert done.result == {"text": "after"}, group.logs()
+        assert "cannot read jobs from Redis" in group.logs()
+    finally:
+        await asyncio.to_thread(group.stop_all)
+        await asyncio.to_thread(stop_redis_server, server)

@@ -25,6 +25,7 @@ from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 from {{ cookiecutter.package_name }}.features.jobs import JobsSettings
 
 from ..ports import unused_port
+from . import kinds  # noqa: F401 - registers the test kinds (workers import them by name)
 
 REDIS_URL_VARIABLE = f"{ENV_PREFIX}TEST_REDIS_URL"
 # Read when the tests are collected: the autouse fixture removes prefixed variables per test.

@@ -99,18 +99,16 @@ def _input_model(name: str, handler: Callable[..., object]) -> type[BaseModel]:
 REGISTRY = Registry()
 job = REGISTRY.job
 
-# Imported before jobs are submitted or run: the modules holding the service's handlers.
-KINDS_MODULE = f"{__package__}.kinds"
-
 
 def load_kinds(modules: Iterable[str] = ()) -> None:
     """Import jobs.kinds and `modules`, so their @job handlers are registered."""
-    for module in (KINDS_MODULE, *modules):
+    from . import kinds  # noqa: F401 - registers the service's kinds
+
+    for module in modules:
         importlib.import_module(module)
 
 
 __all__ = [
-    "KINDS_MODULE",
     "REGISTRY",
     "JobContext",
     "JobKind",

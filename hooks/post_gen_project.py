@@ -191,6 +191,27 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/api/test_object_index.py",
         ),
     ),
+    # Background jobs: handlers, the job store, the queue (taskiq) and the `worker` command.
+    Feature(
+        answer="with_jobs",
+        paths=(
+            "src/{package}/jobs",
+            "src/{package}/features/jobs.py",
+            "tests/jobs",
+            "docs/guides/add-a-job.md",
+        ),
+    ),
+    # GET /api/v1/jobs/{id} needs FastAPI.
+    Feature(
+        answer="jobs_web",
+        derived=True,
+        requires=(("with_jobs",), ("with_server",)),
+        paths=(
+            "src/{package}/jobs/web.py",
+            "src/{package}/features/jobs_web.py",
+            "tests/jobs/test_web.py",
+        ),
+    ),
     # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.
     Feature(
         answer="with_docker",
@@ -229,11 +250,11 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(".github/workflows/release.yml",),
     ),
     # Shared test helpers: kept while ANY feature whose tests use them is kept (one group of
-    # alternatives). `unused_port` serves the server, S3 (moto), client and database tests.
+    # alternatives). `unused_port` serves the server, S3 (moto), client, database and jobs tests.
     Feature(
         answer="test_ports",
         derived=True,
-        requires=(("with_server", "with_s3", "with_http_client", "with_database"),),
+        requires=(("with_server", "with_s3", "with_http_client", "with_database", "with_jobs"),),
         paths=("tests/ports.py",),
     ),
     # A TCP relay a test can cut: S3 (moto) and PostgreSQL going down mid-request (the

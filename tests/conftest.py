@@ -111,10 +111,25 @@ POSTGRES_SUMMARY = re.compile(
 )
 
 
+# The Redis server the generated jobs tests use (they must run, not skip, here):
+# TEST_REDIS_URL, or the server every session and CI machine of this template runs.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The line the generated tests/jobs/conftest.py prints at the end of a run.
+REDIS_SUMMARY = re.compile(r"^redis tests: (\d+) passed, (\d+) skipped, (\d+) failed$", re.M)
+
+
 def postgres_env(project: Path) -> dict[str, str]:
-    """`<PREFIX>_TEST_POSTGRES_URL` for the project's package, so its tests use our server."""
+    """`<PREFIX>_TEST_POSTGRES_URL` and `<PREFIX>_TEST_REDIS_URL` for the project's package,
+    so its tests use our servers."""
     packages = [p.name for p in (project / "src").iterdir() if p.is_dir()]
-    return {f"{name.upper()}_TEST_POSTGRES_URL": POSTGRES_URL for name in packages}
+    return {
+        variable: value
+        for name in packages
+        for variable, value in (
+            (f"{name.upper()}_TEST_POSTGRES_URL", POSTGRES_URL),
+            (f"{name.upper()}_TEST_REDIS_URL", REDIS_URL),
+        )
+    }
 
 
 def run_make(

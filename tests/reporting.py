@@ -8,6 +8,7 @@
   written to `$MATRIX_SUMMARY` (the Makefile prints it after pytest, so it ends the output) or
   printed when the variable is unset; then `postgresql_tests_ran: N`, the PostgreSQL tests the
   fully tested combinations ran (the generated projects count them; they must not skip here);
+  then `redis_tests_ran: N`, the same for the jobs tests on Redis;
   then `scanners: ...`, the findings of actionlint, zizmor and checkov on the shipping renders;
   and `python_versions_fully_tested: 3.11 (19/19 rows), 3.12 (12/12 rows); not available here:
   3.14`: the interpreters the full checks ran on, and the offered versions this machine lacks.
@@ -75,6 +76,8 @@ def reliability_summary(reports: list[Any]) -> list[str]:
 
 # user_properties key: how many PostgreSQL tests a generated project's `make test` passed.
 POSTGRES_TESTS = "postgresql_tests"
+# user_properties key: how many Redis (jobs) tests a generated project's `make test` passed.
+REDIS_TESTS = "redis_tests"
 # user_properties key: how many answer combinations one distinct render stands for.
 ANSWER_COMBINATIONS = "answer_combinations"
 
@@ -147,6 +150,14 @@ def matrix_summary(reports: list[Any]) -> list[str]:
     ]
     if counts:
         lines.append(f"postgresql_tests_ran: {sum(counts)} (in {len(counts)} combinations)")
+    redis_counts = [
+        value
+        for report in reports
+        for key, value in getattr(report, "user_properties", ())
+        if key == REDIS_TESTS
+    ]
+    if redis_counts:
+        lines.append(f"redis_tests_ran: {sum(redis_counts)} (in {len(redis_counts)} combinations)")
     lines += scanners_summary(reports)
     return lines
 

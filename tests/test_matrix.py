@@ -29,9 +29,15 @@ from .combinations import (
     full_product,
     label,
 )
-from .conftest import POSTGRES_SUMMARY, Render, run_make
+from .conftest import POSTGRES_SUMMARY, REDIS_SUMMARY, Render, run_make
 from .interpreters import machine_interpreters
-from .reporting import ANSWER_COMBINATIONS, POSTGRES_TESTS, PYTHON_VERSION, matrix_summary
+from .reporting import (
+    ANSWER_COMBINATIONS,
+    POSTGRES_TESTS,
+    PYTHON_VERSION,
+    REDIS_TESTS,
+    matrix_summary,
+)
 
 PRODUCT = full_product()
 # Many combinations render the same project (a feature whose requirement is off is trimmed,
@@ -53,6 +59,7 @@ IMPORT_NAMES: dict[str, str | None] = {
     "httptools": None,  # picked by uvicorn's http="auto"
     "aiosqlite": None,  # picked by SQLAlchemy from the database URL
     "asyncpg": None,  # picked by SQLAlchemy from the database URL
+    "taskiq-redis": "taskiq_redis",
 }
 
 
@@ -445,6 +452,17 @@ def test_combination_passes_full_checks(
         request.node.user_properties.append((POSTGRES_TESTS, passed))
     else:
         assert summary is None
+    redis = REDIS_SUMMARY.search(result.stdout)
+    if answers.get("with_jobs", True):
+        # The Redis tests must run here, never skip: this machine has the server.
+        assert redis is not None, "tests/jobs/conftest.py printed no Redis count"
+        print(redis.group(0))
+        passed, skipped, failed = map(int, redis.groups())
+        assert passed > 0, redis.group(0)
+        assert skipped == failed == 0, redis.group(0)
+        request.node.user_properties.append((REDIS_TESTS, passed))
+    else:
+        assert redis is None
 
 
 def test_summary_keeps_its_prefix_and_counts_the_combinations_behind_the_renders() -> None:

@@ -76,7 +76,8 @@ def test_an_unclaimed_file_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     ("off", "kept"),
     [
         ((), True),
-        (("with_server", "with_s3", "with_http_client", "with_database"), False),
+        (("with_server", "with_s3", "with_http_client", "with_database", "with_jobs"), False),
+        (("with_server", "with_s3", "with_http_client", "with_database"), True),
         (("with_server", "with_s3", "with_http_client"), True),
         (("with_server", "with_s3"), True),
         (("with_server", "with_http_client"), True),
@@ -140,6 +141,9 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "tests/db/test_faults.py",
         "tests/db/test_ready.py",
         *INDEX_PATHS,
+        "src/svc/jobs/web.py",
+        "src/svc/features/jobs_web.py",
+        "tests/jobs/test_web.py",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )
@@ -315,6 +319,26 @@ def test_the_shared_tcp_relay_stays_while_s3_or_the_database_web_part_is_on(
 ) -> None:
     plan = post_gen.make_plan({**ALL_ON, **dict.fromkeys(off, False)})
     assert ("tests/relay.py" not in plan.remove) is kept
+
+
+def test_jobs_off_removes_the_jobs_package_with_its_web_part() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_jobs": False})
+    assert plan.remove == (
+        "src/svc/jobs",
+        "src/svc/features/jobs.py",
+        "tests/jobs",
+        "docs/guides/add-a-job.md",
+        "src/svc/features/jobs_web.py",
+    )
+    assert plan.notes == ()
+
+
+def test_jobs_without_server_keep_the_worker_and_lose_the_route() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_server": False})
+    assert "src/svc/jobs" not in plan.remove
+    assert "src/svc/features/jobs.py" not in plan.remove
+    for path in ("src/svc/jobs/web.py", "src/svc/features/jobs_web.py", "tests/jobs/test_web.py"):
+        assert path in plan.remove
 
 
 def test_database_without_server_keeps_the_db_package_without_the_dependency() -> None:

@@ -83,8 +83,9 @@ def test_every_cli_command_in_the_readme_runs_in_a_fresh_shell(project: Path) ->
     try:
         for command in commands:
             # Long-running or needing the internet: `serve` is what `make run` does (other
-            # tests serve the project); a download needs a reachable public URL.
-            if re.search(r" (serve|download) ", command):
+            # tests serve the project), `worker` runs until stopped (the generated jobs tests
+            # run it); a download needs a reachable public URL.
+            if re.search(r" (serve|download|worker)( |$)", command):
                 continue
             result = shell(command, project)
             assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"

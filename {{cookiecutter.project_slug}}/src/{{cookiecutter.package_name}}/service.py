@@ -14,6 +14,7 @@ from __future__ import annotations
 {%- set metrics = cookiecutter.with_server and cookiecutter.with_metrics %}
 {%- set database_web = cookiecutter.with_database and cookiecutter.with_server %}
 {%- set object_index = example_api and cookiecutter.with_database %}
+{%- set jobs_web = cookiecutter.with_jobs and cookiecutter.with_server %}
 
 from .config import ServiceSettings
 from .features import features_of
@@ -28,6 +29,12 @@ from .features.download import DownloadFeature
 {%- endif %}
 {%- if cookiecutter.with_http_client %}
 from .features.http_client import HttpClientFeature
+{%- endif %}
+{%- if cookiecutter.with_jobs %}
+from .features.jobs import JobsFeature
+{%- endif %}
+{%- if jobs_web %}
+from .features.jobs_web import JobsWebFeature
 {%- endif %}
 {%- if metrics %}
 from .features.metrics import MetricsFeature
@@ -56,6 +63,13 @@ class Settings(
 {%- endif %}
 {%- if example_api and download %}
     ObjectImportFeature,
+{%- endif %}
+{%- if jobs_web %}
+    JobsWebFeature,
+{%- endif %}
+{%- if cookiecutter.with_jobs %}
+    # After the features whose clients job handlers use: they open first, close after.
+    JobsFeature,
 {%- endif %}
 {%- if example_api %}
     ObjectsApiFeature,

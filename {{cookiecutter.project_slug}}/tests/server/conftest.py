@@ -34,8 +34,10 @@ from {{ cookiecutter.package_name }}.service import Settings
 {%- endif %}
 
 TOKEN = "test-token-0123456789"
-# What /ready checks with the default settings{{ " (the database: its SQLite file, at head)" if cookiecutter.with_database }}.
-DEFAULT_CHECKS: dict[str, str] = {{ '{"database": "ok"}' if cookiecutter.with_database else "{}" }}
+{%- set default_checks = (['"database": "ok"'] if cookiecutter.with_database else []) + (['"jobs": "ok"'] if cookiecutter.with_jobs else []) %}
+{%- set check_notes = (["the database: its SQLite file, at head"] if cookiecutter.with_database else []) + (["jobs: in-process"] if cookiecutter.with_jobs else []) %}
+# What /ready checks by default{{ " (" ~ check_notes | join("; ") ~ ")" if check_notes }}.
+DEFAULT_CHECKS: dict[str, str] = {{ "{" ~ default_checks | join(", ") ~ "}" }}
 
 ClientFactory = Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]
 {%- if cookiecutter.with_database %}

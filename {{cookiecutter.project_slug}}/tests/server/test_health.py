@@ -59,7 +59,7 @@ async def test_failing_check_makes_ready_503_in_the_envelope(
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "service_unavailable"
-    assert error["details"] == {"checks": {"database": "unavailable"}}
+    assert error["details"] == {"checks": {**DEFAULT_CHECKS, "database": "unavailable"}}
     assert "db-7.internal" not in response.text, "failure reasons stay in the log"
 
 

@@ -1,0 +1,139 @@
+"""The job queue: submit a job (validated, recorded, enqueued), read its record.
+
+    queue = resources.get(JOBS)
+    record = await queue.submit("digest", {"text": "hello"})
+    later = await queue.get(record.id)
+
+Only the job's id travels through the broker; the record in the job store holds the input
+and the state. On the memory broker the jobs run in this process (inside `serve`); on the
+redis broker `worker` processes run them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from .broker import TASK_NAME, JobStreamBroker, make_broker
+from .models import JobError, JobRecord, new_job_id, now
+from .registry import REGISTRY, load_kinds
+from .runner import JobRunner, OnFinished
+from .store import open_store
+
+if TYPE_CHECKING:
+    from taskiq import AsyncBroker
+    from taskiq.decor import AsyncTaskiqDecoratedTask
+
+    from ..features.jobs import JobsSettings
+    from ..resources import Resources
+    from .registry import Registry
+    from .store import JobStore
+
+logger = logging.getLogger(__name__)
+
+
+class JobQueue:
+    def __init__(
+        self,
+        settings: JobsSettings,
+        store: JobStore,
+        registry: Registry,
+        broker: AsyncBroker,
+        runner: JobRunner,
+        task: AsyncTaskiqDecoratedTask[[str], Any],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self.broker = broker
+        self.runner = runner
+        self._task = task
+
+    async def submit(
+        self,
+        kind: str,
+        payload: BaseModel | Mapping[str, Any],
+        *,
+        callback_url: str | None = None,
+    ) -> JobRecord:
+        """Validate `payload` with the kind's input model, record the job, enqueue it.
+
+        Raises UnknownJobKind or pydantic's ValidationError before anything is stored.
+        """
+        job_kind = self.registry.get(kind)
+        data = payload.model_dump() if isinstance(payload, BaseModel) else payload
+        validated = job_kind.input_model.model_validate(data)
+        record = JobRecord(
+            id=new_job_id(),
+            kind=kind,
+            created_at=now(),
+            input=validated.model_dump(mode="json"),
+            callback_url=callback_url,
+        )
+        await self.store.create(record)
+        try:
+            await self._task.kiq(record.id)
+        except Exception:
+            # Recorded but never queued: say so on the record rather than leave it queued.
+            error = JobError(code="enqueue_failed", message="the job could not be queued")
+            await self.store.finish(record.id, error=error)
+            raise
+        logger.info("job %s (%s) queued", record.id, kind)
+        return record
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        return await self.store.get(job_id)
+
+    async def check(self) -> None:
+        """Readiness: the broker answers (always, in-process)."""
+        if isinstance(self.broker, JobStreamBroker):
+            async with Redis(connection_pool=self.broker.connection_pool) as redis:
+                await redis.ping()
+
+
+@asynccontextmanager
+async def open_queue(
+    settings: JobsSettings,
+    resources: Resources,
+    *,
+    registry: Registry = REGISTRY,
+    on_finished: OnFinished | None = None,
+) -> AsyncIterator[JobQueue]:
+    """The queue for `settings.broker`; on the memory broker, jobs drain when it closes."""
+    load_kinds(settings.modules)
+    in_process = settings.broker == "memory"
+    async with open_store(settings) as store:
+        if in_process:
+            # A store that outlives the process holds jobs nothing will run any more.
+            lost = await store.fail_unfinished("the service stopped before the job ended")
+            if lost:
+                logger.warning("%d jobs of an earlier run were failed: it stopped", lost)
+        runner = JobRunner(
+            settings,
+            store,
+            registry,
+            resources,
+            on_finished=on_finished,
+            requeue_on_shutdown=not in_process,
+        )
+        broker = make_broker(settings)
+
+        async def run_job(job_id: str) -> None:
+            await runner.run(job_id)
+
+        task = broker.register_task(run_job, task_name=TASK_NAME)
+        await broker.startup()
+        try:
+            yield JobQueue(settings, store, registry, broker, runner, task)
+        finally:
+            if in_process:
+                await runner.drain(settings.drain_seconds)
+            await broker.shutdown()
+
+
+__all__ = ["JobQueue", "open_queue"]

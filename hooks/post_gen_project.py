@@ -191,6 +191,24 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/api/test_object_index.py",
         ),
     ),
+    Feature(
+        answer="with_jobs",
+        paths=(
+            "src/{package}/jobs",
+            "tests/jobs",
+            "docs/guides/receive-job-callbacks.md",
+        ),
+    ),
+    # Signed callbacks go out through BaseClient and the SSRF guard (clients/address_policy.py).
+    Feature(
+        answer="job_callbacks",
+        derived=True,
+        requires=(("with_jobs",), ("with_http_client",)),
+        paths=(
+            "src/{package}/jobs/callbacks.py",
+            "tests/jobs/test_callbacks.py",
+        ),
+    ),
     # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.
     Feature(
         answer="with_docker",

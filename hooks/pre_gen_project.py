@@ -124,6 +124,7 @@ DEPENDENCY_MODULES = frozenset(
         "shellingham",
         "six",
         "sqlalchemy",
+        "standardwebhooks",
         "starlette",
         "sympy",
         "tests",

@@ -54,7 +54,16 @@ def test_header_names_are_matched_in_any_case() -> None:
         (BODY, {**signed(), "webhook-timestamp": "soon"}, "Unix seconds"),
         (BODY, {**signed(), "webhook-signature": "v1,bm9wZQ=="}, "no matching signature"),
     ],
-    ids=["other-secret", "tampered", "other-id", "stale", "future", "unsigned", "bad-time", "forged"],
+    ids=[
+        "other-secret",
+        "tampered",
+        "other-id",
+        "stale",
+        "future",
+        "unsigned",
+        "bad-time",
+        "forged",
+    ],
 )
 def test_bad_deliveries_are_refused(body: bytes, headers: dict[str, str], reason: str) -> None:
     with pytest.raises(WebhookVerificationError, match=reason):

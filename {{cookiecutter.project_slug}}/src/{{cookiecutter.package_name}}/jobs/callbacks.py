@@ -142,12 +142,12 @@ async def deliver(
     record_attempt: RecordAttempt,
     attempts: int = 5,
     backoff: float = 1.0,
-    timeout: float = 10.0,
+    attempt_timeout: float = 10.0,
 ) -> bool:
     """Send the finished `record` to its callback_url; True once a receiver answered 2xx.
 
-    `session` should come from `create_callback_session` (the guarded resolver); `timeout`
-    bounds each attempt. A refused URL or address is recorded once and not retried.
+    `session` should come from `create_callback_session` (the guarded resolver). A refused
+    URL or address is recorded once and not retried.
     """
     if record.callback_url is None:
         return False
@@ -156,48 +156,58 @@ async def deliver(
     except CallbackURLError as exc:
         await record_attempt(record.id, _attempt_record(datetime.now(UTC), 0.0, error=str(exc)))
         return False
-    webhook = Webhook(secret.get_secret_value())
-    message_id = f"job_{record.id}"
+    signer = _Signer(Webhook(secret.get_secret_value()), f"job_{record.id}")
     body = record.model_dump_json().encode()
-    backoff_policy = RetryPolicy(
-        attempts=attempts, backoff_base=backoff, backoff_max=BACKOFF_MAX_SECONDS
-    )
-    async with CallbackClient(url, session=session, policy=policy, timeout=timeout) as client:
+    schedule = RetryPolicy(attempts=attempts, backoff_base=backoff, backoff_max=BACKOFF_MAX_SECONDS)
+    client = CallbackClient(url, session=session, policy=policy, timeout=attempt_timeout)
+    async with client:
         for attempt in range(1, attempts + 1):
-            at = datetime.now(UTC)
-            started = time.monotonic()
-            failure: Exception | None = None
-            status: int | None = None
-            try:
-                status = await client.post(body, signed_headers(webhook, message_id, body, at))
-            except (ClientError, policy.error) as exc:
-                failure = exc
-            elapsed_ms = (time.monotonic() - started) * 1000
-            await record_attempt(record.id, _outcome(at, elapsed_ms, status, failure, timeout))
-            if failure is None and status is not None and status < 300:
+            outcome, failure = await _attempt(client, signer, body)
+            await record_attempt(record.id, outcome)
+            if outcome.error is None:
                 logger.info("job %s: callback delivered (attempt %d)", record.id, attempt)
                 return True
             if isinstance(failure, policy.error) or attempt == attempts:
                 break
-            error = failure or ClientError("not a 2xx", method="POST", url=redact_url(url))
-            await asyncio.sleep(min(backoff_policy.delay(attempt, error), BACKOFF_MAX_SECONDS))
+            # The receiver's Retry-After, if it sent one, is honoured (capped).
+            delay = schedule.delay(attempt, failure or Exception())
+            await asyncio.sleep(min(delay, BACKOFF_MAX_SECONDS))
     logger.warning("job %s: callback to %s not delivered", record.id, redact_url(url))
     return False
 
 
-def _outcome(
-    at: datetime, elapsed_ms: float, status: int | None, failure: Exception | None, timeout: float
-) -> CallbackAttempt:
-    if failure is None:
-        error = None if status is not None and status < 300 else f"receiver answered {status}"
-        return _attempt_record(at, elapsed_ms, status=status, error=error)
-    if isinstance(failure, HTTPStatusError):
-        return _attempt_record(at, elapsed_ms, status=failure.status, error=str(failure))
-    if isinstance(failure, ClientTimeoutError):
-        return _attempt_record(at, elapsed_ms, error=f"timeout: no answer within {timeout:g}s")
-    if isinstance(failure, ClientError):
-        return _attempt_record(at, elapsed_ms, error=str(failure))
-    return _attempt_record(at, elapsed_ms, error=f"refused: {failure}")
+@dataclass(frozen=True)
+class _Signer:
+    webhook: Webhook
+    message_id: str
+
+    def headers(self, body: bytes, at: datetime) -> dict[str, str]:
+        return signed_headers(self.webhook, self.message_id, body, at)
+
+
+async def _attempt(
+    client: CallbackClient, signer: _Signer, body: bytes
+) -> tuple[CallbackAttempt, Exception | None]:
+    """One POST, signed now: what to record, and the error that ended it (None: an answer)."""
+    at = datetime.now(UTC)
+    started = time.monotonic()
+    try:
+        status = await client.post(body, signer.headers(body, at))
+    except HTTPStatusError as exc:
+        return _attempt_record(at, _since(started), status=exc.status, error=str(exc)), exc
+    except ClientTimeoutError as exc:
+        waited = f"timeout: no answer within {client.timeout.total:g}s"
+        return _attempt_record(at, _since(started), error=waited), exc
+    except ClientError as exc:  # unreachable, a redirect off the receiver's origin
+        return _attempt_record(at, _since(started), error=str(exc)), exc
+    except client.policy.error as exc:  # the guarded resolver or a redirect hop refused it
+        return _attempt_record(at, _since(started), error=f"refused: {exc}"), exc
+    error = None if status < 300 else f"receiver answered {status}"
+    return _attempt_record(at, _since(started), status=status, error=error), None
+
+
+def _since(started: float) -> float:
+    return (time.monotonic() - started) * 1000
 
 
 def _attempt_record(
@@ -229,7 +239,7 @@ class CallbackSender:
             record_attempt=self.record_attempt,
             attempts=self.attempts,
             backoff=self.backoff,
-            timeout=self.timeout,
+            attempt_timeout=self.timeout,
         )
 
 

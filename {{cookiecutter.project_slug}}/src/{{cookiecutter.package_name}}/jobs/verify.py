@@ -27,7 +27,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 # The Standard Webhooks default: a signed request is good for five minutes either way.
 DEFAULT_TOLERANCE_SECONDS = 300
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 
 
 def new_webhook_secret() -> str:

@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 
 from {{ cookiecutter.package_name }}.jobs.verify import (
     WebhookVerificationError,
+    check_webhook_secret,
     new_webhook_secret,
     verify_webhook,
 )
@@ -83,6 +84,22 @@ def test_a_signature_among_several_is_enough() -> None:
     old = signed(secret=new_webhook_secret())["webhook-signature"]
     headers["webhook-signature"] = f"{old} {headers['webhook-signature']}"
     assert verify_webhook(SECRET, BODY, headers)["kind"] == "demo"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "whsec_", "whsec_not base64!", "plain words", "whsec_c2hvcnQ=", SECRET[6:]],
+    ids=["empty", "prefix-only", "not-base64", "words", "too-short", "no-prefix"],
+)
+def test_unusable_secrets_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="whsec_"):
+        check_webhook_secret(bad)
+
+
+def test_a_new_secret_is_usable() -> None:
+    secret = new_webhook_secret()
+    assert check_webhook_secret(secret) == secret
+    assert secret != new_webhook_secret()
 
 
 def guide_receiver() -> Any:

@@ -35,6 +35,23 @@ def new_webhook_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def check_webhook_secret(secret: str) -> str:
+    """`secret` if it is a usable key, else ValueError saying the form (a settings validator).
+
+    Standard Webhooks keys are `whsec_` and 24 to 64 random bytes in base64.
+    """
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError:  # binascii.Error
+        key = b""
+    if not secret.startswith(SECRET_PREFIX) or not 24 <= len(key) <= 64:
+        raise ValueError(
+            "a webhook secret is whsec_ and 24 to 64 bytes in base64"
+            " (new_webhook_secret() makes one)"
+        )
+    return secret
+
+
 def verify_webhook(
     secret: str | SecretStr,
     body: bytes,
@@ -84,6 +101,7 @@ def verify_webhook(
 __all__ = [
     "DEFAULT_TOLERANCE_SECONDS",
     "WebhookVerificationError",
+    "check_webhook_secret",
     "new_webhook_secret",
     "verify_webhook",
 ]

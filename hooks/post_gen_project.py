@@ -199,6 +199,7 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/features/jobs.py",
             "tests/jobs",
             "docs/guides/add-a-job.md",
+            "docs/guides/receive-job-callbacks.md",
         ),
     ),
     # GET /api/v1/jobs/{id} needs FastAPI.
@@ -210,6 +211,16 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/jobs/web.py",
             "src/{package}/features/jobs_web.py",
             "tests/jobs/test_web.py",
+        ),
+    ),
+    # Signed callbacks go out through BaseClient and the SSRF guard (clients/address_policy.py).
+    Feature(
+        answer="job_callbacks",
+        derived=True,
+        requires=(("with_jobs",), ("with_http_client",)),
+        paths=(
+            "src/{package}/jobs/callbacks.py",
+            "tests/jobs/test_callbacks.py",
         ),
     ),
     # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.

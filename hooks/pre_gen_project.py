@@ -127,6 +127,7 @@ DEPENDENCY_MODULES = frozenset(
         "shellingham",
         "six",
         "sqlalchemy",
+        "standardwebhooks",
         "starlette",
         "sympy",
         "taskiq",

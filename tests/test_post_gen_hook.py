@@ -266,6 +266,8 @@ def test_http_client_off_removes_the_clients_and_the_import_endpoint() -> None:
         "src/svc/api/imports.py",
         "src/svc/features/object_import.py",
         "tests/api/test_import.py",
+        "src/svc/jobs/callbacks.py",
+        "tests/jobs/test_callbacks.py",
     )
     assert plan.notes == ()
 

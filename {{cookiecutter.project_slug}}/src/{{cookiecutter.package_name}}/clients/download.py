@@ -4,32 +4,24 @@ Sources: `http(s)://` through the shared transport (`transport.py`: retries, red
 translation), `file://` below configured roots (off by default), and any scheme passed in
 `sources` (see `sources.py`). Every source is capped at `max_bytes` here, whatever it is.
 
-SSRF guard: private, loopback, link-local and other non-global addresses are refused by
-default. Host names are checked by the resolver aiohttp connects through (so the address
-checked is the address used: no DNS-rebinding window), IP literals before connecting, and
-every redirect hop passes the same check (the transport's redirect hook). A host written as
-numbers in a form other than dotted decimal (`2130706433`, `0x7f.1`, `127.1`) is judged as
-the address it denotes, then refused anyway: libraries disagree on what such hosts mean.
+SSRF guard (`address_policy.py`): private, loopback, link-local and other non-global
+addresses are refused by default, for the first URL and at every redirect hop (the
+transport's redirect hook); the refusals raise `SourceNotAllowedError`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import re
-import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 from ..files import iter_file, safe_join, stream_to_file
+from .address_policy import AddressPolicy, GuardedResolver, guarded_connector, host_address
 from .lifecycle import SessionLifecycle
 from .retry import RetryPolicy
 from .sources import (
@@ -46,96 +38,19 @@ if TYPE_CHECKING:
     from ..features.download import DownloadSettings
     from ..files import WrittenFile
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Progress = Callable[[int, int | None], None]
 WEB_SCHEMES = ("http", "https")
 # Refusals say which settings would allow the address (the `download` section).
 ALLOW_HINT = "set download.allowed_networks or download.allow_private_networks to allow it"
-# A part of an IPv4 address as inet_aton reads it: decimal, octal (leading 0) or hex (0x).
-_NUMBER_PART = re.compile(r"0[xX][0-9a-fA-F]*|[0-9]+")
-
-
-@dataclass(frozen=True)
-class AddressPolicy:
-    """Which IP addresses a download may connect to."""
-
-    allow_private: bool = False
-    # Networks allowed even when private, e.g. an internal artifact store.
-    exceptions: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
-
-    def allows(self, address: IPAddress) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if any(address in network for network in self.exceptions):
-            return True
-        return self.allow_private or (address.is_global and not address.is_multicast)
-
-
-def host_address(host: str) -> IPAddress | None:
-    """The address an IP-literal host denotes, in every form resolvers accept; None for a name.
-
-    Besides the standard forms, inet_aton's: one to four parts, each decimal, octal or hex,
-    the last filling the remaining bytes (`2130706433`, `0x7f.1`, `017700000001`, `127.1` are
-    all 127.0.0.1). A host of numbers that is no address raises `SourceNotAllowedError`.
-    """
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    parts = host.removesuffix(".").split(".")
-    if not all(_NUMBER_PART.fullmatch(part) for part in parts):
-        return None  # a name: the guarded resolver checks what it resolves to
-    try:
-        values = [_number(part) for part in parts]
-    except ValueError:  # "08": not octal
-        values = []
-    if (
-        not 1 <= len(values) <= 4
-        or any(value > 255 for value in values[:-1])
-        or values[-1] >= 256 ** (5 - len(values))
-    ):
-        raise SourceNotAllowedError(f"host {host} is neither a name nor an IPv4 address")
-    packed = 0
-    for value in values[:-1]:
-        packed = packed << 8 | value
-    return ipaddress.IPv4Address(packed << 8 * (5 - len(values)) | values[-1])
-
-
-def _number(part: str) -> int:
-    if part[:2].lower() == "0x":
-        return int(part[2:] or "0", 16)
-    if len(part) > 1 and part.startswith("0"):
-        return int(part, 8)  # "08": ValueError, no address
-    return int(part)
 
 
 def policy_from(settings: DownloadSettings) -> AddressPolicy:
     return AddressPolicy(
         allow_private=settings.allow_private_networks,
         exceptions=tuple(settings.allowed_networks),
+        hint=ALLOW_HINT,
+        error=SourceNotAllowedError,
     )
-
-
-class GuardedResolver(AbstractResolver):
-    """Resolve names, then drop every address the policy refuses (refuse if none is left)."""
-
-    def __init__(self, policy: AddressPolicy, resolver: AbstractResolver | None = None) -> None:
-        self._policy = policy
-        self._resolver = resolver or DefaultResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self._resolver.resolve(host, port, family)
-        allowed = [r for r in results if self._policy.allows(ipaddress.ip_address(r["host"]))]
-        if not allowed:
-            raise SourceNotAllowedError(
-                f"{host} resolves only to addresses that are not allowed; {ALLOW_HINT}"
-            )
-        return allowed
-
-    async def close(self) -> None:
-        await self._resolver.close()
 
 
 def _timeout_from(settings: DownloadSettings) -> aiohttp.ClientTimeout:
@@ -177,8 +92,7 @@ class DownloadClient:
     @staticmethod
     def create_session(settings: DownloadSettings) -> aiohttp.ClientSession:
         """A session whose every connection goes through the address guard."""
-        resolver = GuardedResolver(policy_from(settings))
-        connector = aiohttp.TCPConnector(resolver=resolver, limit=settings.pool_size)
+        connector = guarded_connector(policy_from(settings), limit=settings.pool_size)
         return aiohttp.ClientSession(
             connector=connector, timeout=_timeout_from(settings), auto_decompress=False
         )
@@ -248,16 +162,7 @@ class DownloadClient:
         """The SSRF guard for every URL fetched: the first one and each redirect target."""
         if target.scheme not in WEB_SCHEMES or target.scheme not in self.settings.allowed_schemes:
             raise SourceNotAllowedError(f"scheme not allowed: {target.scheme}")
-        host = (target.raw_host or "").strip("[]")
-        address = host_address(host)
-        if address is None:
-            return  # a name: the guarded resolver checks what it resolves to
-        written = "" if str(address) == host else f" (written {host})"
-        if not self.policy.allows(address):
-            raise SourceNotAllowedError(f"address not allowed: {address}{written}; {ALLOW_HINT}")
-        if written and isinstance(address, ipaddress.IPv4Address):
-            # aiohttp would refuse it, a resolver might read it differently: never pass it on.
-            raise SourceNotAllowedError(f"write the address {address} in dotted form{written}")
+        self.policy.check_host(target.raw_host or "")
 
     @asynccontextmanager
     async def _open_http(self, url: URL) -> AsyncIterator[Download]:

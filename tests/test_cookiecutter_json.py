@@ -10,6 +10,7 @@ TOGGLES = (
     "with_example_api",
     "with_metrics",
     "with_database",
+    "with_jobs",
     "with_docker",
     "with_kubernetes",
 )

@@ -15,7 +15,12 @@ from {{ cookiecutter.package_name }}.db import migrate
 from {{ cookiecutter.package_name }}.db.engine import open_engine, session_factory
 from {{ cookiecutter.package_name }}.features.database import DatabaseSettings
 from {{ cookiecutter.package_name }}.jobs.db_store import INTERRUPTED, DatabaseJobStore
-from {{ cookiecutter.package_name }}.jobs.models import CallbackAttempt, JobError, JobRecord, JobStatus
+from {{ cookiecutter.package_name }}.jobs.models import (
+    CallbackAttempt,
+    JobError,
+    JobRecord,
+    JobStatus,
+)
 
 RETENTION = 3600.0
 
@@ -70,7 +75,8 @@ async def test_start_counts_the_runs_and_a_finished_job_never_starts_again(
     assert again.attempts == 2
 
     done = await store.finish(job.id, result={"key": "a", "size": 3})
-    assert (done.status, done.result, done.error) == (JobStatus.SUCCEEDED, {"key": "a", "size": 3}, None)
+    assert (done.status, done.error) == (JobStatus.SUCCEEDED, None)
+    assert done.result == {"key": "a", "size": 3}
     assert done.finished_at is not None
     assert await store.start(job.id) is None
     assert await store.start(uuid.uuid4().hex) is None
@@ -85,9 +91,8 @@ async def test_concurrent_starts_each_count_one_attempt(
     async with open_engine(database) as other_engine:
         other = DatabaseJobStore(session_factory(other_engine), retention=RETENTION)
         started = await asyncio.gather(*(s.start(job.id) for s in (store, other) * 4))
-    assert sorted(record.attempts for record in started if record is not None) == list(
-        range(1, 9)
-    )
+    attempts = sorted(record.attempts for record in started if record is not None)
+    assert attempts == list(range(1, 9))
     stored = await store.get(job.id)
     assert stored is not None
     assert stored.attempts == 8
@@ -98,18 +103,18 @@ async def test_the_first_finish_wins(database: DatabaseSettings, store: Database
     job = new_job()
     await store.create(job)
     await store.start(job.id)
+    timeout = JobError(code="timeout", message="ran past 300 s")
     async with open_engine(database) as other_engine:
         other = DatabaseJobStore(session_factory(other_engine), retention=RETENTION)
         outcomes = await asyncio.gather(
-            store.finish(job.id, result={"run": 1}),
-            other.finish(job.id, error=JobError(code="timeout", message="ran past 300 s")),
+            store.finish(job.id, result={"run": 1}), other.finish(job.id, error=timeout)
         )
     first, second = outcomes
     assert first == second, "both callers see the one stored outcome"
     assert await store.get(job.id) == first
     assert first.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
     if first.status is JobStatus.FAILED:
-        assert (first.result, first.error) == (None, JobError(code="timeout", message="ran past 300 s"))
+        assert (first.result, first.error) == (None, timeout)
     else:
         assert (first.result, first.error) == ({"run": 1}, None)
 

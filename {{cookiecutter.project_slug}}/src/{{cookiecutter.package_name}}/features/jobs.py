@@ -1,4 +1,4 @@
-"""Background jobs: the `jobs` section (placeholder of the deploy branch; the jobs core replaces it)."""
+"""Background jobs: the `jobs` section (a placeholder: the jobs core replaces this module)."""
 
 from __future__ import annotations
 

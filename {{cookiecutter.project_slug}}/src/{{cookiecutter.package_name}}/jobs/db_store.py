@@ -68,11 +68,11 @@ def _appended(attempt: CallbackAttempt, dialect: str) -> ColumnElement[Any]:
     """`callbacks` with `attempt` added at the end, computed by the database."""
     document = attempt.model_dump(mode="json")
     if dialect == "postgresql":
-        added = cast(bindparam("attempt", [document], type_=JSONB), JSONB)
-        return JobRow.callbacks.op("||", return_type=JSONB)(added)
+        as_array = cast(bindparam("attempt", [document], type_=JSONB), JSONB)
+        return JobRow.callbacks.op("||", return_type=JSONB)(as_array)
     # SQLite: `$[#]` is the position after the last element.
-    added = func.json(bindparam("attempt", document, type_=JSON_TYPE))
-    return func.json_insert(JobRow.callbacks, "$[#]", added)
+    parsed = func.json(bindparam("attempt", document, type_=JSON_TYPE))
+    return func.json_insert(JobRow.callbacks, "$[#]", parsed)
 
 
 class DatabaseJobStore:

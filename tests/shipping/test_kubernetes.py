@@ -270,8 +270,8 @@ def test_workers_run_the_jobs_with_the_services_image_settings_and_secrets(
     assert selects_the_workers(objects["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"])
     # The service's Service, PDB and Deployment leave the workers alone.
     assert not selects_the_workers(objects["Service"]["spec"]["selector"])
-    assert not selects_the_workers(objects["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"])
-    assert not selects_the_workers(objects["Deployment"]["spec"]["selector"]["matchLabels"])
+    for kind in ("PodDisruptionBudget", "Deployment"):
+        assert not selects_the_workers(objects[kind]["spec"]["selector"]["matchLabels"])
     hpa = workers["HorizontalPodAutoscaler"]["spec"]
     assert hpa["scaleTargetRef"] == {
         "apiVersion": deployment["apiVersion"],

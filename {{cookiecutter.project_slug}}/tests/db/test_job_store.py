@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from {{ cookiecutter.package_name }}.db import migrate
 from {{ cookiecutter.package_name }}.db.engine import open_engine, session_factory
 from {{ cookiecutter.package_name }}.features.database import DatabaseSettings
-from {{ cookiecutter.package_name }}.jobs.db_store import INTERRUPTED, DatabaseJobStore
+from {{ cookiecutter.package_name }}.jobs.db_store import SHUTDOWN, DatabaseJobStore
 from {{ cookiecutter.package_name }}.jobs.models import (
     CallbackAttempt,
     JobError,
@@ -44,7 +44,7 @@ def new_job(**changes: object) -> JobRecord:
     fields: dict[str, object] = {
         "id": uuid.uuid4().hex,
         "kind": "import",
-        "status": JobStatus.QUEUED,
+        "status": JobStatus.queued,
         "created_at": datetime.now(UTC),
         "input": {"url": "https://example.com/a", "options": {"sizes": [1, 2]}},
         **changes,
@@ -66,7 +66,7 @@ async def test_start_counts_the_runs_and_a_finished_job_never_starts_again(
     await store.create(job)
     first = await store.start(job.id)
     assert first is not None
-    assert (first.status, first.attempts) == (JobStatus.RUNNING, 1)
+    assert (first.status, first.attempts) == (JobStatus.running, 1)
     assert first.started_at is not None
     assert first.started_at.utcoffset() == timedelta(0), "aware UTC on every database"
     # A redelivered job (its worker died) starts again: running → running.
@@ -75,10 +75,10 @@ async def test_start_counts_the_runs_and_a_finished_job_never_starts_again(
     assert again.attempts == 2
 
     done = await store.finish(job.id, result={"key": "a", "size": 3})
-    assert (done.status, done.error) == (JobStatus.SUCCEEDED, None)
+    assert (done.status, done.error) == (JobStatus.succeeded, None)
     assert done.result == {"key": "a", "size": 3}
     assert done.finished_at is not None
-    assert await store.start(job.id) is None
+    assert await store.start(job.id) == done, "as it is: the runner skips it"
     assert await store.start(uuid.uuid4().hex) is None
 
 
@@ -112,14 +112,14 @@ async def test_the_first_finish_wins(database: DatabaseSettings, store: Database
     first, second = outcomes
     assert first == second, "both callers see the one stored outcome"
     assert await store.get(job.id) == first
-    assert first.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
-    if first.status is JobStatus.FAILED:
+    assert first.status in (JobStatus.succeeded, JobStatus.failed)
+    if first.status is JobStatus.failed:
         assert (first.result, first.error) == (None, timeout)
     else:
         assert (first.result, first.error) == ({"run": 1}, None)
 
 
-async def test_finishing_an_unknown_job_is_an_error(store: DatabaseJobStore) -> None:
+async def test_an_unknown_job_cannot_finish_or_get_callbacks(store: DatabaseJobStore) -> None:
     with pytest.raises(LookupError):
         await store.finish(uuid.uuid4().hex, result=None)
     with pytest.raises(LookupError):
@@ -128,11 +128,13 @@ async def test_finishing_an_unknown_job_is_an_error(store: DatabaseJobStore) -> 
         )
 
 
-async def test_progress_is_kept_while_the_job_runs(store: DatabaseJobStore) -> None:
+async def test_progress_is_kept_until_the_job_finishes(store: DatabaseJobStore) -> None:
     job = new_job()
     await store.create(job)
     await store.progress(job.id, 0.5)
-    assert (await store.get(job.id)) == job, "not running yet: nothing to record"
+    queued = await store.get(job.id)
+    assert queued is not None
+    assert queued.progress == 0.5
     await store.start(job.id)
     await store.progress(job.id, 0.25)
     running = await store.get(job.id)
@@ -140,6 +142,8 @@ async def test_progress_is_kept_while_the_job_runs(store: DatabaseJobStore) -> N
     assert running.progress == 0.25
     with pytest.raises(ValueError, match="between 0 and 1"):
         await store.progress(job.id, 1.5)
+    with pytest.raises(LookupError):
+        await store.progress(uuid.uuid4().hex, 0.5)
     await store.finish(job.id)
     await store.progress(job.id, 0.75)
     finished = await store.get(job.id)
@@ -188,8 +192,8 @@ async def test_fail_unfinished_fails_the_queued_and_running_jobs_only(
     for job in (queued, running):
         failed = await store.get(job.id)
         assert failed is not None
-        assert failed.status is JobStatus.FAILED
-        assert failed.error == JobError(code=INTERRUPTED, message="the service restarted")
+        assert failed.status is JobStatus.failed
+        assert failed.error == JobError(code=SHUTDOWN, message="the service restarted")
         assert failed.finished_at is not None
     assert await store.get(done.id) == finished
     assert await store.fail_unfinished("again") == 0

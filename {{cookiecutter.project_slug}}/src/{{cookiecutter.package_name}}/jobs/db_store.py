@@ -8,9 +8,10 @@ PostgreSQL row lock, SQLite's single writer) and every change sees the one befor
 - `start` moves a queued or running job to running and counts the attempt. Running → running
   is allowed on purpose: a redelivered job whose worker died starts again. Two concurrent
   starts both succeed, with attempts n+1 and n+2 (no start is lost); a finished job never
-  starts again (`start` answers None).
+  starts again (`start` returns it as it is, and the runner skips it).
 - `finish` changes only an unfinished job, so the first finish wins: a second one (a
   redelivered run finishing late) leaves the stored outcome and returns it.
+- `progress` changes only an unfinished job: a late report never touches a finished one.
 - `add_callback_attempt` appends inside the same UPDATE (jsonb `||` on PostgreSQL,
   `json_insert` on SQLite), so concurrent attempts are all kept.
 
@@ -19,7 +20,7 @@ A finished job stays readable for `retention` seconds; `prune` deletes the older
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_jsonable_python
@@ -27,20 +28,16 @@ from sqlalchemy import bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ..db.models.jobs import JSON_TYPE, JobRow
-from .models import CallbackAttempt, JobError, JobRecord, JobStatus
+from .models import CallbackAttempt, JobError, JobRecord, JobStatus, now
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
     from sqlalchemy.sql.elements import ColumnElement
 
-UNFINISHED = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
-FINISHED = (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value)
-# The error of a job that a stopped or dead process left unfinished.
-INTERRUPTED = "interrupted"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+UNFINISHED = (JobStatus.queued.value, JobStatus.running.value)
+FINISHED = (JobStatus.succeeded.value, JobStatus.failed.value)
+# The error code of a job that a stopped process left unfinished (as the runner's).
+SHUTDOWN = "shutdown"
 
 
 def _record(row: JobRow) -> JobRecord:
@@ -88,25 +85,30 @@ class DatabaseJobStore:
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The job; None when unknown or finished longer than the retention ago."""
-        kept = or_(JobRow.finished_at.is_(None), JobRow.finished_at >= _now() - self._retention)
+        kept = or_(JobRow.finished_at.is_(None), JobRow.finished_at >= now() - self._retention)
         async with self._sessions() as session:
             row = await session.scalar(select(JobRow).where(JobRow.id == job_id, kept))
             return None if row is None else _record(row)
 
     async def start(self, job_id: str) -> JobRecord | None:
-        """Queued or running → running, one more attempt; None when unknown or finished."""
+        """Queued or running → running, one more attempt; a finished job as it is.
+
+        None when there is no such job.
+        """
         statement = (
             update(JobRow)
             .where(JobRow.id == job_id, JobRow.status.in_(UNFINISHED))
             .values(
-                status=JobStatus.RUNNING.value,
+                status=JobStatus.running.value,
                 attempts=JobRow.attempts + 1,
-                started_at=_now(),
+                started_at=now(),
             )
             .returning(JobRow)
         )
         async with self._sessions.begin() as session:
             row = await session.scalar(statement)
+            if row is None:
+                row = await session.get(JobRow, job_id)
             return None if row is None else _record(row)
 
     async def finish(
@@ -117,8 +119,8 @@ class DatabaseJobStore:
             update(JobRow)
             .where(JobRow.id == job_id, JobRow.status.in_(UNFINISHED))
             .values(
-                status=(JobStatus.FAILED if error else JobStatus.SUCCEEDED).value,
-                finished_at=_now(),
+                status=(JobStatus.failed if error else JobStatus.succeeded).value,
+                finished_at=now(),
                 result=None if error else to_jsonable_python(result),
                 error=None if error is None else error.model_dump(mode="json"),
             )
@@ -133,16 +135,19 @@ class DatabaseJobStore:
             return _record(row)
 
     async def progress(self, job_id: str, value: float) -> None:
-        """Record how far a running job is (0 to 1); a job no longer running keeps its value."""
+        """Record how far an unfinished job is (0 to 1); a finished job keeps its value."""
         if not 0 <= value <= 1:
             raise ValueError(f"progress must be between 0 and 1, not {value}")
         statement = (
             update(JobRow)
-            .where(JobRow.id == job_id, JobRow.status == JobStatus.RUNNING.value)
+            .where(JobRow.id == job_id, JobRow.status.in_(UNFINISHED))
             .values(progress=value)
+            .returning(JobRow.id)
         )
         async with self._sessions.begin() as session:
-            await session.execute(statement)
+            updated = await session.scalar(statement)
+            if updated is None and await session.get(JobRow, job_id) is None:
+                raise LookupError(f"no job {job_id}")
 
     async def add_callback_attempt(self, job_id: str, attempt: CallbackAttempt) -> None:
         async with self._sessions.begin() as session:
@@ -158,13 +163,13 @@ class DatabaseJobStore:
 
     async def fail_unfinished(self, reason: str) -> int:
         """Mark every queued or running job failed with `reason`; how many there were."""
-        error = JobError(code=INTERRUPTED, message=reason)
+        error = JobError(code=SHUTDOWN, message=reason)
         statement = (
             update(JobRow)
             .where(JobRow.status.in_(UNFINISHED))
             .values(
-                status=JobStatus.FAILED.value,
-                finished_at=_now(),
+                status=JobStatus.failed.value,
+                finished_at=now(),
                 error=error.model_dump(mode="json"),
             )
             .returning(JobRow.id)
@@ -174,7 +179,7 @@ class DatabaseJobStore:
 
     async def prune(self, older_than: datetime | None = None) -> int:
         """Delete jobs finished before `older_than` (default: the retention ago); how many."""
-        cutoff = older_than or _now() - self._retention
+        cutoff = older_than or now() - self._retention
         statement = (
             delete(JobRow)
             .where(JobRow.status.in_(FINISHED), JobRow.finished_at < cutoff)
@@ -184,4 +189,4 @@ class DatabaseJobStore:
             return len((await session.scalars(statement)).all())
 
 
-__all__ = ["INTERRUPTED", "DatabaseJobStore"]
+__all__ = ["SHUTDOWN", "DatabaseJobStore"]

@@ -218,6 +218,18 @@ async def test_finished_jobs_past_the_retention_are_hidden_then_pruned(
     assert await brief.prune(older_than=datetime.now(UTC) + timedelta(days=1)) == 0
 
 
+async def test_creating_jobs_prunes_the_expired_ones_now_and_then(engine: AsyncEngine) -> None:
+    pruning = DatabaseJobStore(session_factory(engine), retention=0.05, prune_every=0)
+    old = new_job()
+    await pruning.create(old)
+    await pruning.finish(old.id, result=None)
+    await asyncio.sleep(0.1)
+    await pruning.create(new_job())
+    async with engine.connect() as connection:
+        remaining = await connection.scalar(text("SELECT count(*) FROM jobs"))
+    assert remaining == 1, "the new job only"
+
+
 def table_names(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 

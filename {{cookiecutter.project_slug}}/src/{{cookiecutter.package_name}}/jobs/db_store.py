@@ -15,11 +15,14 @@ PostgreSQL row lock, SQLite's single writer) and every change sees the one befor
 - `add_callback_attempt` appends inside the same UPDATE (jsonb `||` on PostgreSQL,
   `json_insert` on SQLite), so concurrent attempts are all kept.
 
-A finished job stays readable for `retention` seconds; `prune` deletes the older ones.
+A finished job stays readable for `retention` seconds. `prune` deletes the older ones; `create`
+calls it every `prune_every` seconds, so the table holds about a retention's worth of jobs
+without a scheduler.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -75,13 +78,24 @@ def _appended(attempt: CallbackAttempt, dialect: str) -> ColumnElement[Any]:
 class DatabaseJobStore:
     """The `JobStore` of jobs/store.py on the service's session factory (features/database.py)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, retention: float) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        retention: float,
+        prune_every: float = 300.0,
+    ) -> None:
         self._sessions = sessions
         self._retention = timedelta(seconds=retention)
+        self._prune_every = prune_every
+        self._next_prune = time.monotonic() + prune_every
 
     async def create(self, record: JobRecord) -> None:
         async with self._sessions.begin() as session:
             session.add(_row(record))
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + self._prune_every
+            await self.prune()
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The job; None when unknown or finished longer than the retention ago."""

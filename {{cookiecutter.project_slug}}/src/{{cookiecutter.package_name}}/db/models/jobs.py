@@ -21,8 +21,11 @@ class JobRow(Base):
     """A job's state; `JobRecord` (jobs/models.py) is what callers see."""
 
     __tablename__ = "jobs"
-    # Start-up finds the unfinished jobs, and pruning the finished ones, by status.
-    __table_args__ = (Index("ix_jobs_status_created_at", "status", "created_at"),)
+    # Start-up finds the unfinished jobs by status; pruning finds the old finished ones.
+    __table_args__ = (
+        Index("ix_jobs_status_created_at", "status", "created_at"),
+        Index("ix_jobs_finished_at", "finished_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(Text)

@@ -43,8 +43,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     op.create_index("ix_jobs_status_created_at", "jobs", ["status", "created_at"])
+    op.create_index("ix_jobs_finished_at", "jobs", ["finished_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_finished_at", table_name="jobs")
     op.drop_index("ix_jobs_status_created_at", table_name="jobs")
     op.drop_table("jobs")

@@ -223,6 +223,18 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/jobs/test_callbacks.py",
         ),
     ),
+    # Job state in the service's database: the `jobs` table, its migration and the store.
+    Feature(
+        answer="job_store_db",
+        derived=True,
+        requires=(("with_jobs",), ("with_database",)),
+        paths=(
+            "src/{package}/jobs/db_store.py",
+            "src/{package}/db/models/jobs.py",
+            "src/{package}/db/migrations/versions/rev_0003_jobs.py",
+            "tests/db/test_job_store.py",
+        ),
+    ),
     # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.
     Feature(
         answer="with_docker",
@@ -247,6 +259,17 @@ MANIFEST: tuple[Feature, ...] = (
         derived=True,
         requires=(("with_kubernetes",), ("with_database",)),
         paths=("deploy/k8s/migrate-job.yaml",),
+    ),
+    # The worker Deployment (with its own HPA and PDB) that runs the jobs off the Redis broker.
+    Feature(
+        answer="kubernetes_jobs",
+        derived=True,
+        requires=(("with_kubernetes",), ("with_jobs",)),
+        paths=(
+            "deploy/k8s/worker-deployment.yaml",
+            "deploy/k8s/worker-hpa.yaml",
+            "deploy/k8s/worker-pdb.yaml",
+        ),
     ),
     Feature(
         answer="ci",

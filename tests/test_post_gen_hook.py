@@ -300,6 +300,7 @@ def test_database_off_removes_the_db_package_and_its_web_part() -> None:
         "src/svc/features/database_web.py",
         "src/svc/features/object_index.py",
         "tests/api/test_object_index.py",
+        "src/svc/jobs/db_store.py",
         "deploy/k8s/migrate-job.yaml",
     )
     assert plan.notes == ()
@@ -356,6 +357,52 @@ def test_object_index_needs_the_example_api_and_the_database() -> None:
         plan = post_gen.make_plan(answers)
         assert set(INDEX_PATHS) <= set(plan.remove)
     assert not set(INDEX_PATHS) & set(post_gen.make_plan(ALL_ON).remove)
+
+
+JOB_STORE_PATHS = (
+    "src/svc/jobs/db_store.py",
+    "src/svc/db/models/jobs.py",
+    "src/svc/db/migrations/versions/rev_0003_jobs.py",
+    "tests/db/test_job_store.py",
+)
+WORKER_PATHS = (
+    "deploy/k8s/worker-deployment.yaml",
+    "deploy/k8s/worker-hpa.yaml",
+    "deploy/k8s/worker-pdb.yaml",
+)
+
+
+def test_the_jobs_table_needs_the_jobs_and_the_database() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_jobs": False})
+    assert set(JOB_STORE_PATHS) - {"src/svc/jobs/db_store.py"} <= set(plan.remove)
+    assert "src/svc/jobs" in plan.remove, "db_store.py goes with its package"
+    assert set(WORKER_PATHS) <= set(plan.remove)
+    assert not set(JOB_STORE_PATHS) & set(post_gen.make_plan(ALL_ON).remove)
+    kubernetes_off = post_gen.make_plan({**ALL_ON, "with_kubernetes": False})
+    assert not set(JOB_STORE_PATHS) & set(kubernetes_off.remove)
+
+
+@pytest.mark.parametrize(
+    ("answers", "revises"),
+    [
+        ({}, "0002"),
+        ({"with_example_api": False}, "0001"),
+        ({"with_server": False}, "0001"),
+        ({"with_files": False, "with_s3": False}, "0001"),
+    ],
+)
+def test_the_jobs_migration_follows_the_newest_rendered_one(
+    render: Render, answers: dict[str, bool], revises: str
+) -> None:
+    """One line of migrations in every render: 0002 exists only with the objects API."""
+    project = render(**answers)
+    versions = project / "src" / "my_service" / "db" / "migrations" / "versions"
+    names = sorted(p.name for p in versions.glob("rev_*.py"))
+    expected = ["rev_0001_baseline.py", "rev_0002_object_index.py", "rev_0003_jobs.py"]
+    assert names == [name for name in expected if revises == "0002" or "0002" not in name]
+    source = (versions / "rev_0003_jobs.py").read_text()
+    assert f'down_revision: str | tuple[str, ...] | None = "{revises}"' in source
+    assert f"Revises: {revises}\n" in source
 
 
 def test_ci_none_removes_the_github_directory() -> None:
@@ -496,7 +543,7 @@ def test_rendered_database_off_project_has_no_trace_of_the_database(render: Rend
 def test_rendered_example_api_off_project_has_the_migration_chain_and_no_table(
     render: Render,
 ) -> None:
-    project = render(with_example_api=False)
+    project = render(with_example_api=False, with_jobs=False)
     db = project / "src" / "my_service" / "db"
     assert sorted(p.name for p in (db / "models").iterdir()) == ["__init__.py"]
     versions = sorted(p.name for p in (db / "migrations" / "versions").iterdir())

@@ -17,6 +17,7 @@ RENDERS: dict[str, dict[str, Any]] = {
     "cli-only-no-s3": {"with_server": False, "with_s3": False},
     "python-3.14": {"python_version": "3.14", "version": "2!1.0rc1"},
     "no-database": {"with_database": False},
+    "no-jobs": {"with_jobs": False},
     # The server alone: the NetworkPolicy lets out DNS only (the scanners see that variant too).
     "server-only": {
         "with_s3": False,
@@ -25,6 +26,7 @@ RENDERS: dict[str, dict[str, Any]] = {
         "with_example_api": False,
         "with_metrics": False,
         "with_database": False,
+        "with_jobs": False,
     },
 }
 WITH_SERVER = [name for name, answers in RENDERS.items() if answers.get("with_server", True)]
@@ -38,6 +40,7 @@ def answers_of(name: str) -> dict[str, Any]:
         "with_files": True,
         "with_example_api": True,
         "with_database": True,
+        "with_jobs": True,
         "with_metrics": True,
         "python_version": "3.11",
         "version": "0.1.0",

@@ -1,5 +1,5 @@
 """compose.yaml: the compose-spec schema, and the stack it starts (app, MinIO, bucket job,
-PostgreSQL and its one-shot migration)."""
+PostgreSQL and its one-shot migration, Redis and the job worker)."""
 
 import re
 from pathlib import Path
@@ -40,7 +40,7 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
     assert all(key.startswith(prefix) for key in app["environment"]), "settings via env vars"
     for service in services.values():
         if "build" not in service:
-            # Pinned: MinIO's release tags, PostgreSQL's minor version.
+            # Pinned: MinIO's release tags, PostgreSQL's and Redis' minor version.
             tag = r":(RELEASE\.[0-9TZ-]+|\d+\.\d+-alpine)$"
             assert re.search(tag, service["image"]), service["image"]
         else:
@@ -54,9 +54,15 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
         assert "healthcheck" not in app
     database = answers["with_database"]
     expected = {"app"} | ({"minio", "minio-bucket"} if answers["with_s3"] else set())
-    assert set(services) == expected | ({"postgres", "migrate"} if database else set())
+    expected |= {"postgres", "migrate"} if database else set()
+    assert set(services) == expected | ({"redis", "worker"} if answers["with_jobs"] else set())
     if database:
         check_database_services(services, prefix)
+    if answers["with_jobs"]:
+        check_job_services(services, prefix)
+    else:
+        assert "redis" not in (project / "compose.yaml").read_text().lower()
+        assert not any("JOBS__" in key for key in app["environment"])
     if answers["with_s3"]:
         assert {
             "minio": {"condition": "service_healthy"},
@@ -108,3 +114,23 @@ def check_database_services(services: dict[str, Any], prefix: str) -> None:
     name = postgres["environment"]["POSTGRES_DB"]
     password = postgres["environment"]["POSTGRES_PASSWORD"]
     assert url == f"postgresql+asyncpg://{user}:{password}@postgres:5432/{name}"
+
+
+def check_job_services(services: dict[str, Any], prefix: str) -> None:
+    """Redis healthy (kept in a volume, not published), the app and the worker on its URL."""
+    app, worker, redis = services["app"], services["worker"], services["redis"]
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "ports" not in redis, "only the app and the worker talk to it"
+    assert "redis-data:/data" in redis["volumes"]
+    assert app["environment"][f"{prefix}JOBS__BROKER"] == "redis"
+    assert app["environment"][f"{prefix}JOBS__REDIS_URL"] == "redis://redis:6379/0"
+    assert worker["command"] == ["worker"]
+    assert worker["environment"] == app["environment"], "it runs the service's jobs"
+    assert worker["depends_on"] == app["depends_on"]
+    assert app["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert worker["read_only"] is True
+    assert worker["tmpfs"] == ["/tmp"]
+    assert worker.get("volumes", []) == app.get("volumes", []), "the same objects directory"
+    assert "ports" not in worker
+    # SIGTERM drains running jobs for jobs.drain_seconds (20 s) before the SIGKILL.
+    assert int(worker["stop_grace_period"].removesuffix("s")) > 20

@@ -15,14 +15,23 @@ from .common import WITH_SERVER, answers_of, load_yaml
 KUBERNETES_VERSIONS = ("1.29", "1.33", "1.37")
 
 
-def manifests(project: Path) -> dict[str, dict[str, Any]]:
-    """The Kubernetes objects by kind (the kustomization is not one)."""
+def manifests(project: Path, pattern: str = "*.yaml") -> dict[str, dict[str, Any]]:
+    """The service's Kubernetes objects by kind (the kustomization is not one).
+
+    The workers' objects (worker-*.yaml) share the kinds: `worker_manifests` has them.
+    """
     found = {}
-    for path in sorted((project / "deploy" / "k8s").glob("*.yaml")):
-        if path.name != "kustomization.yaml":
+    for path in sorted((project / "deploy" / "k8s").glob(pattern)):
+        if path.name != "kustomization.yaml" and (
+            pattern != "*.yaml" or not path.name.startswith("worker-")
+        ):
             document = load_yaml(path)
             found[document["kind"]] = document
     return found
+
+
+def worker_manifests(project: Path) -> dict[str, dict[str, Any]]:
+    return manifests(project, "worker-*.yaml")
 
 
 def test_cli_only_renders_have_no_manifests(projects: dict[str, Path]) -> None:
@@ -44,7 +53,10 @@ def test_manifests_validate_strictly(projects: dict[str, Path], name: str, versi
         "Service",
         *(["Job"] if answers_of(name)["with_database"] else []),
     }
-    for document in objects.values():
+    workers = worker_manifests(projects[name])
+    expected = {"Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+    assert set(workers) == (expected if answers_of(name)["with_jobs"] else set())
+    for document in [*objects.values(), *workers.values()]:
         kubernetes_validate.validate(document, version, strict=True)
 
 
@@ -212,6 +224,65 @@ def test_the_database_is_migrated_by_a_job_with_the_secrets_url(
 
 
 @pytest.mark.parametrize("name", WITH_SERVER)
+def test_workers_run_the_jobs_with_the_services_image_settings_and_secrets(
+    projects: dict[str, Path], name: str
+) -> None:
+    """Their own Deployment, HPA and PDB; drained on SIGTERM within the grace period."""
+    project = projects[name]
+    objects, workers = manifests(project), worker_manifests(project)
+    prefix = project.name.replace("-", "_").upper() + "_"
+    secret_keys = objects["Secret"]["stringData"]
+    settings = yaml.safe_load(objects["ConfigMap"]["data"]["config.yaml"])
+    if not answers_of(name)["with_jobs"]:
+        assert workers == {}
+        assert f"{prefix}JOBS__REDIS_URL" not in secret_keys
+        assert "jobs" not in settings
+        return
+    assert f"{prefix}JOBS__REDIS_URL" in secret_keys, "the Redis URL (a password) is a secret"
+    assert settings["jobs"]["broker"] == "redis", "replicas share the queue with the workers"
+
+    deployment = workers["Deployment"]
+    assert "replicas" not in deployment["spec"], "the HPA owns the replica count"
+    pod = deployment["spec"]["template"]["spec"]
+    (worker,) = pod["containers"]
+    (app,) = objects["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert worker["args"] == ["worker"]
+    assert worker["image"] == app["image"]
+    assert worker["env"] == app["env"], "the same settings file, secrets directory and S3 bucket"
+    assert worker["volumeMounts"] == app["volumeMounts"]
+    assert pod["volumes"] == objects["Deployment"]["spec"]["template"]["spec"]["volumes"]
+    assert worker["securityContext"] == app["securityContext"], "read-only, no privileges"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["enableServiceLinks"] is False
+    assert {"cpu", "memory"} <= set(worker["resources"]["requests"])
+    assert "memory" in worker["resources"]["limits"]
+    assert "ports" not in worker, "nothing connects to a worker"
+    assert pod["terminationGracePeriodSeconds"] > settings["jobs"]["drain_seconds"]
+
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+
+    def selects_the_workers(selector: dict[str, str]) -> bool:
+        return bool(selector) and selector.items() <= labels.items()
+
+    assert selects_the_workers(deployment["spec"]["selector"]["matchLabels"])
+    assert selects_the_workers(workers["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"])
+    assert selects_the_workers(objects["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"])
+    # The service's Service, PDB and Deployment leave the workers alone.
+    assert not selects_the_workers(objects["Service"]["spec"]["selector"])
+    for kind in ("PodDisruptionBudget", "Deployment"):
+        assert not selects_the_workers(objects[kind]["spec"]["selector"]["matchLabels"])
+    hpa = workers["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["scaleTargetRef"] == {
+        "apiVersion": deployment["apiVersion"],
+        "kind": "Deployment",
+        "name": deployment["metadata"]["name"],
+    }
+    assert hpa["minReplicas"] >= 2, "one worker down must not stop the jobs"
+    assert workers["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
+
+
+@pytest.mark.parametrize("name", WITH_SERVER)
 def test_network_policy_admits_the_http_port_and_the_rendered_dependencies(
     projects: dict[str, Path], name: str
 ) -> None:
@@ -229,6 +300,8 @@ def test_network_policy_admits_the_http_port_and_the_rendered_dependencies(
         expected.add(("TCP", 443))
     if answers["with_database"]:
         expected.add(("TCP", 5432))
+    if answers["with_jobs"]:
+        expected.add(("TCP", 6379))
     assert egress == expected
 
 

@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, String, Text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from ..base import Base
+from ..columns import UtcDateTime
 
 # Keys sort by code point, as both storage backends list them (S3: UTF-8 bytes, the same
 # order): PostgreSQL's "C" collation compares bytes, SQLite's default (BINARY) does too.
 # Keys are at most 1024 UTF-8 bytes (storage.keys), so at most 1024 characters.
 KEY_TYPE = String(1024).with_variant(String(1024, collation="C"), "postgresql")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A moment in UTC: aware datetimes in and out on every database.
-
-    PostgreSQL keeps the offset (timestamptz); SQLite has no type for it, so the value is
-    stored as naive UTC and read back as UTC.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UtcDateTime needs an aware datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        moment: datetime = value
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class ObjectRecord(Base):
@@ -60,4 +33,4 @@ class ObjectRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-__all__ = ["KEY_TYPE", "ObjectRecord", "UtcDateTime"]
+__all__ = ["KEY_TYPE", "ObjectRecord"]

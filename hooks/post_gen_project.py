@@ -220,6 +220,7 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_jobs",), ("with_http_client",)),
         paths=(
             "src/{package}/jobs/callbacks.py",
+            "src/{package}/features/job_callbacks.py",
             "tests/jobs/test_callbacks.py",
         ),
     ),
@@ -230,6 +231,7 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_jobs",), ("with_database",)),
         paths=(
             "src/{package}/jobs/db_store.py",
+            "src/{package}/features/job_store_db.py",
             "src/{package}/db/models/jobs.py",
             "src/{package}/db/migrations/versions/rev_0003_jobs.py",
             "tests/db/test_job_store.py",

@@ -8,93 +8,40 @@ each add its commands. To add a feature, write its module under `features/` and 
 """
 
 from __future__ import annotations
-{#- The parts the post-gen hook's MANIFEST derives from the answers, spelled once here. #}
+{#- Each feature: (module, class, rendered?), most specific first, as `Settings` lists them.
+    The conditions match the post-gen hook's MANIFEST (the matrix checks they do). #}
 {%- set example_api = cookiecutter.with_example_api and cookiecutter.with_server and (cookiecutter.with_files or cookiecutter.with_s3) %}
 {%- set download = cookiecutter.with_http_client and cookiecutter.with_files %}
-{%- set metrics = cookiecutter.with_server and cookiecutter.with_metrics %}
-{%- set database_web = cookiecutter.with_database and cookiecutter.with_server %}
-{%- set object_index = example_api and cookiecutter.with_database %}
-{%- set jobs_web = cookiecutter.with_jobs and cookiecutter.with_server %}
+{%- set features = [
+    ("object_index", "ObjectIndexFeature", example_api and cookiecutter.with_database),
+    ("object_import", "ObjectImportFeature", example_api and download),
+    ("jobs_web", "JobsWebFeature", cookiecutter.with_jobs and cookiecutter.with_server),
+    ("jobs", "JobsFeature", cookiecutter.with_jobs),
+    ("job_callbacks", "JobCallbacksFeature", cookiecutter.with_jobs and cookiecutter.with_http_client),
+    ("job_store_db", "JobStoreDatabaseFeature", cookiecutter.with_jobs and cookiecutter.with_database),
+    ("objects", "ObjectsApiFeature", example_api),
+    ("metrics", "MetricsFeature", cookiecutter.with_server and cookiecutter.with_metrics),
+    ("download", "DownloadFeature", download),
+    ("s3", "S3Feature", cookiecutter.with_s3),
+    ("database_web", "DatabaseWebFeature", cookiecutter.with_database and cookiecutter.with_server),
+    ("database", "DatabaseFeature", cookiecutter.with_database),
+    ("http_client", "HttpClientFeature", cookiecutter.with_http_client),
+    ("server", "ServerFeature", cookiecutter.with_server),
+] | selectattr("2") | list %}
 
 from .config import ServiceSettings
 from .features import features_of
-{%- if cookiecutter.with_database %}
-from .features.database import DatabaseFeature
-{%- endif %}
-{%- if database_web %}
-from .features.database_web import DatabaseWebFeature
-{%- endif %}
-{%- if download %}
-from .features.download import DownloadFeature
-{%- endif %}
-{%- if cookiecutter.with_http_client %}
-from .features.http_client import HttpClientFeature
-{%- endif %}
-{%- if cookiecutter.with_jobs %}
-from .features.jobs import JobsFeature
-{%- endif %}
-{%- if jobs_web %}
-from .features.jobs_web import JobsWebFeature
-{%- endif %}
-{%- if metrics %}
-from .features.metrics import MetricsFeature
-{%- endif %}
-{%- if example_api and download %}
-from .features.object_import import ObjectImportFeature
-{%- endif %}
-{%- if object_index %}
-from .features.object_index import ObjectIndexFeature
-{%- endif %}
-{%- if example_api %}
-from .features.objects import ObjectsApiFeature
-{%- endif %}
-{%- if cookiecutter.with_s3 %}
-from .features.s3 import S3Feature
-{%- endif %}
-{%- if cookiecutter.with_server %}
-from .features.server import ServerFeature
-{%- endif %}
+{%- for module, name, _ in features | sort(attribute="0") %}
+from .features.{{ module }} import {{ name }}
+{%- endfor %}
 
 
 class Settings(
-    # Most specific first, like mixins: each feature before the features it uses.
-{%- if object_index %}
-    ObjectIndexFeature,
-{%- endif %}
-{%- if example_api and download %}
-    ObjectImportFeature,
-{%- endif %}
-{%- if jobs_web %}
-    JobsWebFeature,
-{%- endif %}
-{%- if cookiecutter.with_jobs %}
-    # After the features whose clients job handlers use: they open first, close after.
-    JobsFeature,
-{%- endif %}
-{%- if example_api %}
-    ObjectsApiFeature,
-{%- endif %}
-{%- if metrics %}
-    MetricsFeature,
-{%- endif %}
-{%- if download %}
-    DownloadFeature,
-{%- endif %}
-{%- if cookiecutter.with_s3 %}
-    S3Feature,
-{%- endif %}
-{%- if database_web %}
-    DatabaseWebFeature,
-{%- endif %}
-{%- if cookiecutter.with_database %}
-    DatabaseFeature,
-{%- endif %}
-{%- if cookiecutter.with_http_client %}
-    HttpClientFeature,
-{%- endif %}
-{%- if cookiecutter.with_server %}
-    ServerFeature,
-{%- endif %}
+    # Most specific first, like mixins: each feature before the features it uses (they
+    # open before it and close after it: jobs before the clients their handlers use).
+{%- for _, name, _ in features %}
+    {{ name }},
+{%- endfor %}
     ServiceSettings,
 ):
     """This service's settings: `logging`, then one section per feature."""

@@ -115,9 +115,51 @@ def redis_jobs(url: str, prefix: str, **overrides: Any) -> JobsSettings:
     )
 
 
-def worker_environment(url: str, prefix: str, **jobs: object) -> dict[str, str]:
-    """Environment for a `worker` subprocess: the redis broker and the test job kinds."""
+{%- if cookiecutter.with_database %}
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file at the newest revision (the `jobs` table), made once: tests copy it."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from {{ cookiecutter.package_name }}.db import migrate
+    from {{ cookiecutter.package_name }}.features.database import DatabaseSettings
+
+    path = tmp_path_factory.mktemp("jobs-db") / "migrated.db"
+    section = DatabaseSettings.model_validate({"url": f"sqlite+aiosqlite:///{path}"})
+    # A loop of its own, in a thread: a session fixture may run while a test's loop does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, migrate.upgrade(section)).result()
+    return path
+
+
+@pytest.fixture
+def service_sections(migrated_database: Path, tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """The service's other sections the jobs need: a database of their own (the job store)."""
+    path = tmp_path / "service.db"
+    shutil.copyfile(migrated_database, path)
+    return {"database": {"url": f"sqlite+aiosqlite:///{path}"}}
+{%- else %}
+
+
+@pytest.fixture
+def service_sections() -> dict[str, dict[str, Any]]:
+    """The service's other sections the jobs need: none in this service."""
+    return {}
+{%- endif %}
+
+
+def worker_environment(
+    url: str, prefix: str, sections: Mapping[str, Mapping[str, object]], **jobs: object
+) -> dict[str, str]:
+    """Environment for a `worker` subprocess: the redis broker, the test job kinds and
+    `sections` (the service's other settings, e.g. the database the job store is in)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    for section, values in sections.items():
+        for name, value in values.items():
+            env[f"{ENV_PREFIX}{section.upper()}__{name.upper()}"] = str(value)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     settings: Mapping[str, object] = {
         "broker": "redis",

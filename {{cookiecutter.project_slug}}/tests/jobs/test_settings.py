@@ -7,6 +7,9 @@ from typer.testing import CliRunner
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import ENV_PREFIX, ConfigError
 from {{ cookiecutter.package_name }}.features.jobs import redis_url_without_password
+{%- if cookiecutter.with_http_client %}
+from {{ cookiecutter.package_name }}.jobs.verify import new_webhook_secret
+{%- endif %}
 from {{ cookiecutter.package_name }}.service import Settings
 
 runner = CliRunner()
@@ -17,18 +20,32 @@ def test_defaults_run_jobs_in_process() -> None:
     jobs = Settings.defaults().jobs
     assert jobs.broker == "memory"
     assert jobs.key_prefix == "{{ cookiecutter.project_slug }}"
+{%- if cookiecutter.with_http_client %}
     assert jobs.webhook_secret is None
+{%- endif %}
 
 
 def test_config_never_prints_the_redis_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}JOBS__REDIS_URL", f"redis://app:{PASSWORD}@cache:6379/2")
-    monkeypatch.setenv(f"{ENV_PREFIX}JOBS__WEBHOOK_SECRET", f"whsec_{PASSWORD}")
+{%- if cookiecutter.with_http_client %}
+    secret = new_webhook_secret()
+    monkeypatch.setenv(f"{ENV_PREFIX}JOBS__WEBHOOK_SECRET", secret)
+{%- endif %}
     result = runner.invoke(app, ["config"])
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
     jobs = yaml.safe_load(result.output)["jobs"]
     assert jobs["redis_url"] == "redis://app:***@cache:6379/2"
+{%- if cookiecutter.with_http_client %}
+    assert secret not in result.output
     assert jobs["webhook_secret"] == "**********"
+
+
+def test_a_webhook_secret_of_another_form_is_refused_without_repeating_it() -> None:
+    with pytest.raises(ConfigError, match=r"jobs\.webhook_secret: .*whsec_") as raised:
+        Settings.load(environ={f"{ENV_PREFIX}JOBS__WEBHOOK_SECRET": f"whsec_{PASSWORD}"})
+    assert PASSWORD not in str(raised.value)
+{%- endif %}
 
 
 @pytest.mark.parametrize(

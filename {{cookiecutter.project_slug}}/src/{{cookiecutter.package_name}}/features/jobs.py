@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
-from pydantic import Field, SecretStr, field_serializer, field_validator
+from pydantic import {{ "Field, IPvAnyNetwork, SecretStr" if cookiecutter.with_http_client else "Field, SecretStr" }}, field_serializer, field_validator
 
 from ..commands import ConfigFile, settings_from
 from ..config import Section
@@ -17,11 +17,18 @@ from . import Feature
 if TYPE_CHECKING:
     from contextlib import AsyncExitStack
 
-    from ..jobs.queue import JobQueue
+    from ..jobs.queue import CallbackHooks, JobQueue
+    from ..jobs.store import JobStore
     from ..resources import Resources
 
 # The one job queue of the running service: submit jobs and read their records.
 JOBS: ResourceKey[JobQueue] = ResourceKey("jobs")
+# Where job records live when a feature provides it before the queue opens (the database);
+# otherwise Redis (redis broker) or the process's memory (memory broker).
+JOB_STORE: ResourceKey[JobStore] = ResourceKey("job_store")
+# Callback delivery, when a feature provides it (features/job_callbacks.py, with a secret);
+# otherwise a job submitted with a callback_url is refused.
+JOB_CALLBACKS: ResourceKey[CallbackHooks] = ResourceKey("job_callbacks")
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -58,6 +65,7 @@ class JobsSettings(Section):
     drain_seconds: float = Field(default=20.0, ge=0)
     # Modules imported at start-up that register job kinds with @job (jobs.kinds always is).
     modules: tuple[str, ...] = ()
+{%- if cookiecutter.with_http_client %}
     # Standard Webhooks secret (whsec_...) that signs callbacks; without one, a job
     # submitted with a callback_url is refused.
     webhook_secret: SecretStr | None = None
@@ -65,6 +73,19 @@ class JobsSettings(Section):
     callback_attempts: int = Field(default=5, ge=1)
     callback_timeout: float = Field(default=10.0, gt=0)
     callback_backoff: float = Field(default=1.0, ge=0)
+    # Private, loopback and link-local receivers are refused unless allowed here (SSRF guard).
+    callback_allow_private_networks: bool = False
+    callback_allowed_networks: tuple[IPvAnyNetwork, ...] = ()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_form(cls, value: SecretStr | None) -> SecretStr | None:
+        from ..jobs.verify import check_webhook_secret
+
+        if value is not None:
+            check_webhook_secret(value.get_secret_value())
+        return value
+{%- endif %}
 
     @field_validator("redis_url")
     @classmethod
@@ -88,7 +109,14 @@ class JobsFeature(Feature):
     async def open(self, resources: Resources, stack: AsyncExitStack) -> None:
         from ..jobs.queue import open_queue
 
-        queue = await stack.enter_async_context(open_queue(self.jobs, resources))
+        queue = await stack.enter_async_context(
+            open_queue(
+                self.jobs,
+                resources,
+                store=resources.find(JOB_STORE),
+                callbacks=resources.find(JOB_CALLBACKS),
+            )
+        )
         resources.provide(JOBS, queue)
         resources.readiness_checks["jobs"] = queue.check
 
@@ -113,4 +141,12 @@ def worker(ctx: typer.Context, config: ConfigFile = None) -> None:
     asyncio.run(run_worker(JobsFeature.of(settings)))
 
 
-__all__ = ["JOBS", "JobsFeature", "JobsSettings", "redis_url_without_password", "worker"]
+__all__ = [
+    "JOBS",
+    "JOB_CALLBACKS",
+    "JOB_STORE",
+    "JobsFeature",
+    "JobsSettings",
+    "redis_url_without_password",
+    "worker",
+]

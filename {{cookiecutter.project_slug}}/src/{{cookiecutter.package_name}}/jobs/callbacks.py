@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import aiohttp
 from pydantic import SecretStr
@@ -34,6 +35,9 @@ from ..clients.retry import RetryPolicy
 from ..clients.transport import Request
 from ..clients.urls import redact_url
 from .models import CallbackAttempt, JobRecord
+
+if TYPE_CHECKING:
+    from ..features.jobs import JobsSettings
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +233,9 @@ class CallbackSender:
     timeout: float = 10.0
 
     async def __call__(self, record: JobRecord) -> None:
-        if record.callback_url is None:
+        # Called again when a finished job's message comes back (at least once): a job
+        # whose callback a receiver already took is not sent twice.
+        if record.callback_url is None or any(_delivered(a) for a in record.callbacks):
             return
         await deliver(
             record,
@@ -243,12 +249,43 @@ class CallbackSender:
         )
 
 
+def _delivered(attempt: CallbackAttempt) -> bool:
+    return attempt.status is not None and 200 <= attempt.status < 300
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """What the job queue needs of callbacks: a submit-time check and a sender per store."""
+
+    settings: JobsSettings
+    session: aiohttp.ClientSession
+    policy: AddressPolicy
+
+    def check(self, url: str) -> None:
+        """Raise CallbackURLError when callbacks may not go to `url`."""
+        check_callback_url(url, self.policy)
+
+    def sender(self, record_attempt: RecordAttempt) -> CallbackSender:
+        secret = self.settings.webhook_secret
+        assert secret is not None, "JobCallbacksFeature opens callbacks only with a secret"
+        return CallbackSender(
+            self.session,
+            secret,
+            self.policy,
+            record_attempt,
+            attempts=self.settings.callback_attempts,
+            backoff=self.settings.callback_backoff,
+            timeout=self.settings.callback_timeout,
+        )
+
+
 __all__ = [
     "ALLOW_HINT",
     "MAX_CALLBACK_URL_LENGTH",
     "CallbackClient",
     "CallbackSender",
     "CallbackURLError",
+    "Callbacks",
     "RecordAttempt",
     "callback_policy",
     "check_callback_url",

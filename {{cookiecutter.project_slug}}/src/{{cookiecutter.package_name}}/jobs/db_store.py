@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from ..db.models.jobs import JSON_TYPE, JobRow
 from .models import CallbackAttempt, JobError, JobRecord, JobStatus, now
+from .store import JobNotFound
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -145,7 +146,7 @@ class DatabaseJobStore:
             if row is None:
                 row = await session.get(JobRow, job_id)
             if row is None:
-                raise LookupError(f"no job {job_id}")
+                raise JobNotFound(job_id)
             return _record(row)
 
     async def progress(self, job_id: str, value: float) -> None:
@@ -161,7 +162,7 @@ class DatabaseJobStore:
         async with self._sessions.begin() as session:
             updated = await session.scalar(statement)
             if updated is None and await session.get(JobRow, job_id) is None:
-                raise LookupError(f"no job {job_id}")
+                raise JobNotFound(job_id)
 
     async def add_callback_attempt(self, job_id: str, attempt: CallbackAttempt) -> None:
         async with self._sessions.begin() as session:
@@ -173,7 +174,7 @@ class DatabaseJobStore:
                 .returning(JobRow.id)
             )
             if await session.scalar(statement) is None:
-                raise LookupError(f"no job {job_id}")
+                raise JobNotFound(job_id)
 
     async def fail_unfinished(self, reason: str) -> int:
         """Mark every queued or running job failed with `reason`; how many there were."""

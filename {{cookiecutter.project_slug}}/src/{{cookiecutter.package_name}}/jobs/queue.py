@@ -12,15 +12,15 @@ redis broker `worker` processes run them.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from .broker import TASK_NAME, JobStreamBroker, make_broker
-from .models import JobError, JobRecord, new_job_id, now
+from .models import CallbackAttempt, JobError, JobRecord, new_job_id, now
 from .registry import REGISTRY, load_kinds
 from .runner import JobRunner, OnFinished
 from .store import open_store
@@ -37,6 +37,22 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+class CallbackURLRefused(ValueError):
+    """A callback_url the service will not call (or callbacks are off); the API answers 400."""
+
+
+class CallbackHooks(Protocol):
+    """Callback delivery as the queue uses it (jobs/callbacks.py `Callbacks`)."""
+
+    def check(self, url: str) -> None:
+        """Raise ValueError saying why callbacks may not go to `url`."""
+
+    def sender(
+        self, record_attempt: Callable[[str, CallbackAttempt], Awaitable[None]]
+    ) -> OnFinished:
+        """The hook that delivers a finished job, recording each attempt."""
+
+
 class JobQueue:
     def __init__(
         self,
@@ -46,6 +62,7 @@ class JobQueue:
         broker: AsyncBroker,
         runner: JobRunner,
         task: AsyncTaskiqDecoratedTask[[str], Any],
+        callbacks: CallbackHooks | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -53,6 +70,7 @@ class JobQueue:
         self.broker = broker
         self.runner = runner
         self._task = task
+        self._callbacks = callbacks
 
     async def submit(
         self,
@@ -63,9 +81,12 @@ class JobQueue:
     ) -> JobRecord:
         """Validate `payload` with the kind's input model, record the job, enqueue it.
 
-        Raises UnknownJobKind or pydantic's ValidationError before anything is stored.
+        Raises UnknownJobKind, pydantic's ValidationError or CallbackURLRefused before
+        anything is stored.
         """
         job_kind = self.registry.get(kind)
+        if callback_url is not None:
+            self._check_callback_url(callback_url)
         data = payload.model_dump() if isinstance(payload, BaseModel) else payload
         validated = job_kind.input_model.model_validate(data)
         record = JobRecord(
@@ -86,6 +107,16 @@ class JobQueue:
         logger.info("job %s (%s) queued", record.id, kind)
         return record
 
+    def _check_callback_url(self, url: str) -> None:
+        if self._callbacks is None:
+            raise CallbackURLRefused(
+                "callbacks are off: set jobs.webhook_secret (and the service needs its HTTP client)"
+            )
+        try:
+            self._callbacks.check(url)
+        except ValueError as exc:
+            raise CallbackURLRefused(str(exc)) from None
+
     async def get(self, job_id: str) -> JobRecord | None:
         return await self.store.get(job_id)
 
@@ -102,12 +133,23 @@ async def open_queue(
     resources: Resources,
     *,
     registry: Registry = REGISTRY,
+    store: JobStore | None = None,
+    callbacks: CallbackHooks | None = None,
     on_finished: OnFinished | None = None,
 ) -> AsyncIterator[JobQueue]:
-    """The queue for `settings.broker`; on the memory broker, jobs drain when it closes."""
+    """The queue for `settings.broker`; on the memory broker, jobs drain when it closes.
+
+    `store` is where records live (default: Redis on the redis broker, else memory);
+    `callbacks` delivers finished jobs that name a callback_url; without it, `on_finished`
+    (if any) is called with every finished record.
+    """
     load_kinds(settings.modules)
     in_process = settings.broker == "memory"
-    async with open_store(settings) as store:
+    async with AsyncExitStack() as stack:
+        if store is None:
+            store = await stack.enter_async_context(open_store(settings))
+        if callbacks is not None:
+            on_finished = callbacks.sender(store.add_callback_attempt)
         if in_process:
             # A store that outlives the process holds jobs nothing will run any more.
             lost = await store.fail_unfinished("the service stopped before the job ended")
@@ -129,11 +171,11 @@ async def open_queue(
         task = broker.register_task(run_job, task_name=TASK_NAME)
         await broker.startup()
         try:
-            yield JobQueue(settings, store, registry, broker, runner, task)
+            yield JobQueue(settings, store, registry, broker, runner, task, callbacks)
         finally:
             if in_process:
                 await runner.drain(settings.drain_seconds)
             await broker.shutdown()
 
 
-__all__ = ["JobQueue", "open_queue"]
+__all__ = ["CallbackHooks", "CallbackURLRefused", "JobQueue", "open_queue"]

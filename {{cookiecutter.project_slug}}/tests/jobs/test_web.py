@@ -46,7 +46,9 @@ def app_settings(sections: Mapping[str, Any], **jobs: object) -> Settings:
     )
 
 
-async def test_a_job_submitted_in_the_app_is_readable_by_id(service_sections: Mapping[str, Any]) -> None:
+async def test_a_job_submitted_in_the_app_is_readable_by_id(
+    service_sections: Mapping[str, Any],
+) -> None:
     app = create_app(app_settings(service_sections))
     async with serve(app) as client:
         resources: Resources = app.state.resources
@@ -66,7 +68,9 @@ async def test_a_job_submitted_in_the_app_is_readable_by_id(service_sections: Ma
     assert {"created_at", "started_at", "finished_at", "progress"} <= body.keys()
 
 
-async def test_a_failed_job_shows_its_error_in_the_envelope_shape(service_sections: Mapping[str, Any]) -> None:
+async def test_a_failed_job_shows_its_error_in_the_envelope_shape(
+    service_sections: Mapping[str, Any],
+) -> None:
     app = create_app(app_settings(service_sections))
     async with serve(app) as client:
         queue = app.state.resources.get(JOBS)
@@ -76,7 +80,9 @@ async def test_a_failed_job_shows_its_error_in_the_envelope_shape(service_sectio
     assert response.json()["error"] == {"code": "bad_source", "message": "404"}
 
 
-async def test_an_unknown_job_is_a_404_in_the_error_envelope(service_sections: Mapping[str, Any]) -> None:
+async def test_an_unknown_job_is_a_404_in_the_error_envelope(
+    service_sections: Mapping[str, Any],
+) -> None:
     async with serve(create_app(app_settings(service_sections))) as client:
         response = await client.get("/api/v1/jobs/0123456789abcdef0123456789abcdef", headers=AUTH)
     assert response.status_code == 404
@@ -89,10 +95,10 @@ async def test_the_job_resource_needs_the_token(service_sections: Mapping[str, A
     assert response.status_code == 401
 
 
-async def test_ready_checks_the_redis_broker(redis_server: str, redis: Redis, service_sections: Mapping[str, Any]) -> None:
-    app = create_app(
-        app_settings(service_sections, broker="redis", redis_url=redis_server)
-    )
+async def test_ready_checks_the_redis_broker(
+    redis_server: str, redis: Redis, service_sections: Mapping[str, Any]
+) -> None:
+    app = create_app(app_settings(service_sections, broker="redis", redis_url=redis_server))
     async with serve(app) as client:
         response = await client.get("/ready")
     body = response.json()

@@ -177,9 +177,7 @@ def report(rounds: dict[str, list[dict[str, Any]]]) -> None:
             part: statistics.median(r[part] for r in rounds[name])
             for part in ("worker", "producer", "redis")
         }
-        note(
-            f"  {name:16} {cpu['worker']:6.0f} / {cpu['producer']:6.0f} / {cpu['redis']:6.0f}"
-        )
+        note(f"  {name:16} {cpu['worker']:6.0f} / {cpu['producer']:6.0f} / {cpu['redis']:6.0f}")
     emit(
         {
             "jobs_vs_raw_taskiq": median_ratio(rates["service"], rates["raw"]),

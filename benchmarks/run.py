@@ -106,6 +106,17 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         budgets={"loop_lag_db_p99_ms": 10},
     ),
     Benchmark(
+        name="jobs_vs_raw_taskiq",
+        description="no-op jobs/s through the service's job layer (submit, one worker, record) "
+        "vs bare taskiq on the same Redis, one worker each",
+        floors={"jobs_vs_raw_taskiq": 0.8},
+    ),
+    Benchmark(
+        name="job_start_latency",
+        description="enqueue to handler start, redis broker, one worker, a job every 10 ms "
+        "(p50/p99; bare taskiq alongside)",
+    ),
+    Benchmark(
         name="startup",
         description="serve to the first /health 200, and idle RSS: generated vs bare FastAPI",
         budgets={"startup_vs_bare_fastapi": 1.5, "idle_rss_vs_bare_fastapi": 1.25},

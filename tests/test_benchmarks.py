@@ -36,6 +36,9 @@ harness = importlib.import_module("_harness")
 db = importlib.import_module("_db")
 db_read = importlib.import_module("db_read")
 loop_lag_db = importlib.import_module("loop_lag_db")
+jobs = importlib.import_module("_jobs")
+jobs_vs_raw_taskiq = importlib.import_module("jobs_vs_raw_taskiq")
+job_start_latency = importlib.import_module("job_start_latency")
 
 
 def test_every_benchmark_has_a_script_and_a_unique_name() -> None:
@@ -93,6 +96,7 @@ def test_issue_goals_are_in_the_registry() -> None:
         "s3client_vs_boto3_threads": 1.0,
         "files_copy_ratio": 0.7,
         "db_read_vs_raw_asyncpg": 0.4,
+        "jobs_vs_raw_taskiq": 0.8,
     }
     assert budgets["loop_lag_p99_ms"] == 10
     assert budgets["loop_lag_db_p99_ms"] == 10
@@ -250,3 +254,63 @@ def test_a_script_that_exits_77_is_skipped_not_failed(
     os.symlink(sys.executable, project / ".venv" / "bin" / "python")
     benchmark = runner.Benchmark(name="fake", description="a stand-in")
     assert runner.run(benchmark, project, "pkg") == expected
+
+
+def test_jobs_benchmarks_floor_and_skip_without_a_jobs_package(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+
+    throughput, latency = runner.select(["jobs_vs_raw_taskiq", "job_start_latency"])
+    assert throughput.floors == {"jobs_vs_raw_taskiq": 0.8}
+    # Default answers: jobs are on, so both use the project the others use.
+    assert throughput.answers == latency.answers == {}
+    assert jobs.SKIP_EXIT == runner.SKIP_EXIT
+    with pytest.raises(SystemExit) as exit_info:
+        asyncio.run(jobs.check_available("jobs_vs_raw_taskiq", "json"))
+    assert exit_info.value.code == runner.SKIP_EXIT
+    assert "SKIPPED: the rendered project has no jobs package" in capsys.readouterr().err
+
+
+def test_jobs_benchmark_kinds_come_from_the_modules_setting(tmp_path: Path) -> None:
+    """The no-op kinds are written for the run and named in jobs.modules, not shipped."""
+    jobs.write_kinds(tmp_path, "my_service")
+    source = (tmp_path / f"{jobs.KINDS_MODULE}.py").read_text()
+    compile(source, "kinds", "exec")
+    assert "from my_service.jobs.registry import JobContext, job" in source
+    assert f'@job("{jobs.NOOP}")' in source
+    settings = jobs.jobs_settings("bench-x", concurrency=4)
+    env = jobs.worker_environment("my_service", tmp_path, settings)
+    assert env["MY_SERVICE_JOBS__MODULES"] == jobs.KINDS_MODULE
+    assert env["MY_SERVICE_JOBS__KEY_PREFIX"] == "bench-x"
+    assert env["MY_SERVICE_JOBS__BROKER"] == "redis"
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path)
+
+
+def test_jobs_vs_raw_taskiq_reports_median_ratios(capsys: pytest.CaptureFixture[str]) -> None:
+    def rounds(rates: list[float]) -> list[dict[str, float]]:
+        return [{"rate": r, "worker": 1.0, "producer": 1.0, "redis": 1.0} for r in rates]
+
+    jobs_vs_raw_taskiq.report(
+        {
+            "service": rounds([400, 500, 600]),
+            "raw": rounds([1000, 1000, 600]),
+            "raw_results": rounds([800, 1000, 1200]),
+            "raw_concurrency": rounds([500, 500, 500]),
+        }
+    )
+    metrics = runner.parse_metrics(capsys.readouterr().out)
+    assert metrics == {
+        "jobs_vs_raw_taskiq": 0.5,  # median of 0.4, 0.5, 1.0
+        "jobs_vs_raw_taskiq_results": 0.5,
+        "jobs_vs_raw_taskiq_same_concurrency": 1.0,
+    }
+
+
+def test_job_start_latency_reports_percentiles(capsys: pytest.CaptureFixture[str]) -> None:
+    service = [1.0] * 99 + [50.0]
+    job_start_latency.report({"service": service, "raw": [2.0] * 100})
+    metrics = runner.parse_metrics(capsys.readouterr().out)
+    assert metrics["job_start_latency_p50_ms"] == 1.0
+    assert metrics["job_start_latency_p99_ms"] == 50.0
+    assert metrics["job_start_latency_raw_taskiq_p99_ms"] == 2.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import importlib.util
 import os
 import re
@@ -25,7 +26,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _harness import note, stop_process
+from _harness import migrate_database, note, stop_process
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -151,10 +152,39 @@ def jobs_settings(prefix: str, **overrides: object) -> dict[str, object]:
     }
 
 
+def database_url(package: str, directory: Path) -> str | None:
+    """The service's database for the run (the job store lives there), or None without one."""
+    if importlib.util.find_spec(f"{package}.db") is None:
+        return None
+    return f"sqlite+aiosqlite:///{directory / 'jobs.db'}"
+
+
+@contextlib.asynccontextmanager
+async def service_queue(
+    package: str, directory: Path, jobs: Mapping[str, object]
+) -> AsyncIterator[Any]:
+    """The service's job queue as `serve` opens it (every feature's resources, so the same
+    job store as its workers: the database, migrated first, when the service has one)."""
+    config: dict[str, object] = {"jobs": dict(jobs)}
+    url = database_url(package, directory)
+    if url is not None:
+        config["database"] = {"url": url}
+        env = {**os.environ, f"{package.upper()}_DATABASE__URL": url}
+        await asyncio.to_thread(migrate_database, package, directory, env)
+    settings = importlib.import_module(f"{package}.service").Settings.model_validate(config)
+    resources_module = importlib.import_module(f"{package}.resources")
+    jobs_key = importlib.import_module(f"{package}.features.jobs").JOBS
+    async with resources_module.open_resources(settings) as resources:
+        yield resources.get(jobs_key)
+
+
 def worker_environment(package: str, directory: Path, jobs: Mapping[str, object]) -> dict[str, str]:
-    """The environment of a `worker` of the service: its `jobs` settings as variables."""
+    """The environment of a `worker` of the service: its `jobs` settings (and its database)."""
     env_prefix = f"{package.upper()}_"
     env = {k: v for k, v in os.environ.items() if not k.startswith(env_prefix)}
+    url = database_url(package, directory)
+    if url is not None:
+        env[f"{env_prefix}DATABASE__URL"] = url
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(directory), env.get("PYTHONPATH")]))
     for name, value in jobs.items():
         text = ",".join(value) if isinstance(value, list) else str(value)

@@ -36,6 +36,7 @@ from _jobs import (
     raw_broker,
     raw_worker,
     redis_keys,
+    service_queue,
     service_worker,
     wait_drained,
     write_kinds,
@@ -63,17 +64,15 @@ async def latencies(enqueue: Enqueue, count: int) -> list[float]:
 
 async def measure(package: str, directory: Path) -> dict[str, list[float]]:
     jobs_module = importlib.import_module(f"{package}.features.jobs")
-    queue_module = importlib.import_module(f"{package}.jobs.queue")
-    resources_module = importlib.import_module(f"{package}.resources")
     write_kinds(directory, package)
     sys.path.insert(0, str(directory))
     prefix = new_prefix(NAME)
     service_prefix, raw_prefix = f"{prefix}:service", f"{prefix}:raw"
-    settings = jobs_module.JobsSettings.model_validate(jobs_settings(service_prefix))
+    jobs_module.JobsSettings.model_validate(jobs_settings(service_prefix))  # fails early
     async with contextlib.AsyncExitStack() as stack:
         redis = await stack.enter_async_context(redis_keys(prefix))
         queue = await stack.enter_async_context(
-            queue_module.open_queue(settings, resources_module.Resources())
+            service_queue(package, directory, jobs_settings(service_prefix))
         )
         stack.enter_context(service_worker(package, directory, jobs_settings(service_prefix)))
         broker = raw_broker(REDIS_URL, raw_prefix, results=True)

@@ -48,6 +48,7 @@ from _jobs import (
     raw_broker,
     raw_worker,
     redis_keys,
+    service_queue,
     service_worker,
     wait_drained,
     write_kinds,
@@ -118,8 +119,6 @@ class Variant:
 
 async def measure(package: str, directory: Path) -> dict[str, list[dict[str, float]]]:
     jobs_module = importlib.import_module(f"{package}.features.jobs")
-    queue_module = importlib.import_module(f"{package}.jobs.queue")
-    resources_module = importlib.import_module(f"{package}.resources")
     write_kinds(directory, package)
     sys.path.insert(0, str(directory))
     prefix = new_prefix(NAME)
@@ -131,7 +130,7 @@ async def measure(package: str, directory: Path) -> dict[str, list[dict[str, flo
         redis = await stack.enter_async_context(redis_keys(prefix))
         enter = stack.enter_context
         queue = await stack.enter_async_context(
-            queue_module.open_queue(settings, resources_module.Resources())
+            service_queue(package, directory, jobs_settings(service_prefix))
         )
         variants: dict[str, Variant] = {}
 

@@ -152,25 +152,51 @@ def jobs_settings(prefix: str, **overrides: object) -> dict[str, object]:
     }
 
 
-def database_url(package: str, directory: Path) -> str | None:
-    """The service's database for the run (the job store lives there), or None without one."""
+@contextlib.asynccontextmanager
+async def jobs_database(package: str, directory: Path) -> AsyncIterator[str | None]:
+    """The service's database for the run (its job store lives there), migrated; None when
+    the service has none. PostgreSQL (a scratch database on BENCH_POSTGRES_URL's server,
+    dropped after) as deployed; an SQLite file, with a note, when no server answers."""
     if importlib.util.find_spec(f"{package}.db") is None:
-        return None
-    return f"sqlite+aiosqlite:///{directory / 'jobs.db'}"
+        yield None
+        return
+    import asyncpg
+    from _db import SERVER_URL, asyncpg_url
+
+    name = f"bench_jobs_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        admin = await asyncpg.connect(asyncpg_url(SERVER_URL), timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        note(f"no PostgreSQL ({exc}): the job store is an SQLite file, slower across processes")
+        url = f"sqlite+aiosqlite:///{directory / 'jobs.db'}"
+        await _migrate(package, directory, url)
+        yield url
+        return
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        base, _, _ = asyncpg_url(SERVER_URL).rpartition("/")
+        url = f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+        await _migrate(package, directory, url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _migrate(package: str, directory: Path, url: str) -> None:
+    env = {**os.environ, f"{package.upper()}_DATABASE__URL": url}
+    await asyncio.to_thread(migrate_database, package, directory, env)
 
 
 @contextlib.asynccontextmanager
 async def service_queue(
-    package: str, directory: Path, jobs: Mapping[str, object]
+    package: str, jobs: Mapping[str, object], database: str | None
 ) -> AsyncIterator[Any]:
     """The service's job queue as `serve` opens it (every feature's resources, so the same
-    job store as its workers: the database, migrated first, when the service has one)."""
+    job store as its workers: `database`, from jobs_database, when the service has one)."""
     config: dict[str, object] = {"jobs": dict(jobs)}
-    url = database_url(package, directory)
-    if url is not None:
-        config["database"] = {"url": url}
-        env = {**os.environ, f"{package.upper()}_DATABASE__URL": url}
-        await asyncio.to_thread(migrate_database, package, directory, env)
+    if database is not None:
+        config["database"] = {"url": database}
     settings = importlib.import_module(f"{package}.service").Settings.model_validate(config)
     resources_module = importlib.import_module(f"{package}.resources")
     jobs_key = importlib.import_module(f"{package}.features.jobs").JOBS
@@ -178,13 +204,14 @@ async def service_queue(
         yield resources.get(jobs_key)
 
 
-def worker_environment(package: str, directory: Path, jobs: Mapping[str, object]) -> dict[str, str]:
-    """The environment of a `worker` of the service: its `jobs` settings (and its database)."""
+def worker_environment(
+    package: str, directory: Path, jobs: Mapping[str, object], database: str | None = None
+) -> dict[str, str]:
+    """The environment of a `worker` of the service: its `jobs` settings and its database."""
     env_prefix = f"{package.upper()}_"
     env = {k: v for k, v in os.environ.items() if not k.startswith(env_prefix)}
-    url = database_url(package, directory)
-    if url is not None:
-        env[f"{env_prefix}DATABASE__URL"] = url
+    if database is not None:
+        env[f"{env_prefix}DATABASE__URL"] = database
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(directory), env.get("PYTHONPATH")]))
     for name, value in jobs.items():
         text = ",".join(value) if isinstance(value, list) else str(value)
@@ -194,7 +221,7 @@ def worker_environment(package: str, directory: Path, jobs: Mapping[str, object]
 
 @contextlib.contextmanager
 def service_worker(
-    package: str, directory: Path, jobs: Mapping[str, object]
+    package: str, directory: Path, jobs: Mapping[str, object], database: str | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m <package> worker`, as its users run it; SIGTERM at the end.
 
@@ -204,7 +231,7 @@ def service_worker(
     with log.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", package, "worker"],
-            env=worker_environment(package, directory, jobs),
+            env=worker_environment(package, directory, jobs, database),
             stdout=sink,
             stderr=subprocess.STDOUT,
         )

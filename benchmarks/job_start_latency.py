@@ -31,6 +31,7 @@ from _jobs import (
     REDIS_URL,
     STARTED,
     check_available,
+    jobs_database,
     jobs_settings,
     new_prefix,
     raw_broker,
@@ -71,10 +72,13 @@ async def measure(package: str, directory: Path) -> dict[str, list[float]]:
     jobs_module.JobsSettings.model_validate(jobs_settings(service_prefix))  # fails early
     async with contextlib.AsyncExitStack() as stack:
         redis = await stack.enter_async_context(redis_keys(prefix))
+        database = await stack.enter_async_context(jobs_database(package, directory))
         queue = await stack.enter_async_context(
-            service_queue(package, directory, jobs_settings(service_prefix))
+            service_queue(package, jobs_settings(service_prefix), database)
         )
-        stack.enter_context(service_worker(package, directory, jobs_settings(service_prefix)))
+        stack.enter_context(
+            service_worker(package, directory, jobs_settings(service_prefix), database)
+        )
         broker = raw_broker(REDIS_URL, raw_prefix, results=True)
         await broker.startup()
         stack.push_async_callback(broker.shutdown)

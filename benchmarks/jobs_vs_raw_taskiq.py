@@ -43,6 +43,7 @@ from _jobs import (
     REDIS_URL,
     check_available,
     cpu_seconds,
+    jobs_database,
     jobs_settings,
     new_prefix,
     raw_broker,
@@ -128,16 +129,17 @@ async def measure(package: str, directory: Path) -> dict[str, list[dict[str, flo
     note(f"{NAME}: service jobs.concurrency={concurrency}, {JOBS} jobs a round, {ROUNDS} rounds")
     async with contextlib.AsyncExitStack() as stack:
         redis = await stack.enter_async_context(redis_keys(prefix))
+        database = await stack.enter_async_context(jobs_database(package, directory))
         enter = stack.enter_context
         queue = await stack.enter_async_context(
-            service_queue(package, directory, jobs_settings(service_prefix))
+            service_queue(package, jobs_settings(service_prefix), database)
         )
         variants: dict[str, Variant] = {}
 
         async def submit() -> object:
             return await queue.submit(NOOP, {})
 
-        worker = enter(service_worker(package, directory, jobs_settings(service_prefix)))
+        worker = enter(service_worker(package, directory, jobs_settings(service_prefix), database))
         variants["service"] = Variant(submit, service_prefix, worker, redis)
         raw_setups = {
             "raw": (False, 100),

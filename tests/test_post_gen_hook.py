@@ -267,6 +267,7 @@ def test_http_client_off_removes_the_clients_and_the_import_endpoint() -> None:
         "src/svc/features/object_import.py",
         "tests/api/test_import.py",
         "src/svc/jobs/callbacks.py",
+        "src/svc/features/job_callbacks.py",
         "tests/jobs/test_callbacks.py",
     )
     assert plan.notes == ()
@@ -301,6 +302,7 @@ def test_database_off_removes_the_db_package_and_its_web_part() -> None:
         "src/svc/features/object_index.py",
         "tests/api/test_object_index.py",
         "src/svc/jobs/db_store.py",
+        "src/svc/features/job_store_db.py",
         "deploy/k8s/migrate-job.yaml",
     )
     assert plan.notes == ()
@@ -331,7 +333,16 @@ def test_jobs_off_removes_the_jobs_package_with_its_web_part() -> None:
         "src/svc/features/jobs.py",
         "tests/jobs",
         "docs/guides/add-a-job.md",
+        "docs/guides/receive-job-callbacks.md",
         "src/svc/features/jobs_web.py",
+        "src/svc/features/job_callbacks.py",
+        "src/svc/features/job_store_db.py",
+        "src/svc/db/models/jobs.py",
+        "src/svc/db/migrations/versions/rev_0003_jobs.py",
+        "tests/db/test_job_store.py",
+        "deploy/k8s/worker-deployment.yaml",
+        "deploy/k8s/worker-hpa.yaml",
+        "deploy/k8s/worker-pdb.yaml",
     )
     assert plan.notes == ()
 
@@ -361,6 +372,7 @@ def test_object_index_needs_the_example_api_and_the_database() -> None:
 
 JOB_STORE_PATHS = (
     "src/svc/jobs/db_store.py",
+    "src/svc/features/job_store_db.py",
     "src/svc/db/models/jobs.py",
     "src/svc/db/migrations/versions/rev_0003_jobs.py",
     "tests/db/test_job_store.py",

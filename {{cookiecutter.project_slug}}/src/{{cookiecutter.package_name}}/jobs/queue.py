@@ -127,6 +127,23 @@ class JobQueue:
                 await redis.ping()
 
 
+async def _fail_jobs_of_an_earlier_run(store: JobStore) -> None:
+    """A store that outlives the process (the database) holds jobs nothing will run any more.
+
+    The service starts even when that store cannot be reached or is not migrated yet: /ready
+    reports it, and the jobs stay as they are until the next start.
+    """
+    try:
+        lost = await store.fail_unfinished("the service stopped before the job ended")
+    except Exception as exc:  # the store's driver errors differ: none may stop the start
+        # Only the type: a driver's message may name the server or its user.
+        reason = type(exc).__name__
+        logger.warning("jobs of an earlier run not checked: the job store failed (%s)", reason)
+        return
+    if lost:
+        logger.warning("%d jobs of an earlier run were failed: it stopped", lost)
+
+
 @asynccontextmanager
 async def open_queue(
     settings: JobsSettings,
@@ -151,10 +168,7 @@ async def open_queue(
         if callbacks is not None:
             on_finished = callbacks.sender(store.add_callback_attempt)
         if in_process:
-            # A store that outlives the process holds jobs nothing will run any more.
-            lost = await store.fail_unfinished("the service stopped before the job ended")
-            if lost:
-                logger.warning("%d jobs of an earlier run were failed: it stopped", lost)
+            await _fail_jobs_of_an_earlier_run(store)
         runner = JobRunner(
             settings,
             store,

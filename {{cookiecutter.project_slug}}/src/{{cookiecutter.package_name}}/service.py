@@ -8,8 +8,10 @@ each add its commands. To add a feature, write its module under `features/` and 
 """
 
 from __future__ import annotations
-{#- Each feature: (module, class, rendered?), most specific first, as `Settings` lists them.
-    The conditions match the post-gen hook's MANIFEST (the matrix checks they do). #}
+{#- Each feature: (module, class, rendered?), most specific first, as `Settings` lists them
+    (what a feature uses opens before it and closes after it: jobs come before the clients
+    their handlers use). The conditions match the post-gen hook's MANIFEST (the matrix
+    checks they do). #}
 {%- set example_api = cookiecutter.with_example_api and cookiecutter.with_server and (cookiecutter.with_files or cookiecutter.with_s3) %}
 {%- set download = cookiecutter.with_http_client and cookiecutter.with_files %}
 {%- set features = [
@@ -37,8 +39,7 @@ from .features.{{ module }} import {{ name }}
 
 
 class Settings(
-    # Most specific first, like mixins: each feature before the features it uses (they
-    # open before it and close after it: jobs before the clients their handlers use).
+    # Most specific first, like mixins: each feature before the features it uses.
 {%- for _, name, _ in features %}
     {{ name }},
 {%- endfor %}

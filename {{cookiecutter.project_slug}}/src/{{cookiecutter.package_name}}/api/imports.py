@@ -220,8 +220,8 @@ def import_failure(exc: Exception) -> ImportFailure | None:
     if isinstance(exc, DownloadTooLargeError):
         return ImportFailure(413, "payload_too_large", str(exc))
     if isinstance(exc, ChecksumMismatchError):
-        details = {"expected": exc.expected, "actual": exc.actual}
-        return ImportFailure(422, "checksum_mismatch", "sha256 mismatch", details)
+        checksums = {"expected": exc.expected, "actual": exc.actual}
+        return ImportFailure(422, "checksum_mismatch", "sha256 mismatch", checksums)
     if isinstance(exc, ClientTimeoutError):
         return ImportFailure(504, "gateway_timeout", "The source did not answer in time")
     if isinstance(exc, ClientError):

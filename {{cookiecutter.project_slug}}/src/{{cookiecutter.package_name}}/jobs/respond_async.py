@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Header
 from pydantic import BaseModel, ValidationError
-
 from starlette.responses import JSONResponse
 
 from ..server.errors import error_response

@@ -204,7 +204,7 @@ async def import_object(
 
 @dataclass(frozen=True)
 class ImportFailure:
-    """How a failed import is answered: the route's error envelope, the job's error."""
+    """How a failed import is answered: the route's error envelope{{ ", the job's error" if cookiecutter.with_jobs }}."""
 
     status: int
     code: str

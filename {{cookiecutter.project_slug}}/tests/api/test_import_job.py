@@ -6,18 +6,26 @@ this process; the source is a real aiohttp server.
 
 import asyncio
 import hashlib
+import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
+from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 from {{ cookiecutter.package_name }}.server import create_app
 from {{ cookiecutter.package_name }}.service import Settings
 
-from .conftest import Backend, assert_envelope
+# The Redis fixtures of the jobs tests (a server from the environment or a throw-away one).
+from ..jobs.conftest import key_prefix, redis, redis_server, start_worker, worker_environment
+from .conftest import Backend, api_config, assert_envelope, local_backend, serve
 from .source_server import Source, pattern, source_server
+
+__all__ = ["key_prefix", "redis", "redis_server"]  # fixtures used here, by name
 
 IMPORT = "/api/v1/objects/import"
 ASYNC = {"Prefer": "respond-async"}
@@ -236,3 +244,36 @@ def test_the_schema_documents_the_202_and_the_prefer_header() -> None:
     (prefer,) = [p for p in operation["parameters"] if p["name"] == "prefer"]
     assert prefer["in"] == "header"
     assert "respond-async" in prefer["description"]
+
+
+async def test_on_the_redis_broker_a_worker_process_runs_the_import(
+    request: pytest.FixtureRequest,
+    source: Source,
+    redis_server: str,
+    key_prefix: str,
+    redis: Redis,
+    tmp_path: Path,
+) -> None:
+    """The `worker` process knows the import kind too: the API submits, the worker imports."""
+    backend = local_backend(api_config(request), tmp_path / "store")
+    env = worker_environment(redis_server, key_prefix)
+    for section, value in backend.config.items():
+        env[f"{ENV_PREFIX}{section.upper()}"] = json.dumps(value)
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        jobs = {"broker": "redis", "redis_url": redis_server, "key_prefix": key_prefix}
+        async with serve(backend.settings(jobs=jobs)) as api:
+            data = pattern(100_000)
+            response = await submit(
+                api,
+                url=data_url(source, 100_000),
+                key="by-worker.bin",
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            record = await finished(api, response.headers["location"], within=30)
+            log = await asyncio.to_thread((tmp_path / "worker.log").read_text)
+            assert record["status"] == "succeeded", (record, log)
+            assert (await api.get("/api/v1/objects/by-worker.bin")).content == data
+    finally:
+        worker.terminate()  # SIGTERM: it drains and stops
+        await asyncio.to_thread(worker.wait, 30)

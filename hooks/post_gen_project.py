@@ -142,6 +142,7 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(
             "src/{package}/api/imports.py",
             "src/{package}/features/object_import.py",
+            "tests/api/source_server.py",
             "tests/api/test_import.py",
         ),
     ),
@@ -209,8 +210,20 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_jobs",), ("with_server",)),
         paths=(
             "src/{package}/jobs/web.py",
+            "src/{package}/jobs/respond_async.py",
             "src/{package}/features/jobs_web.py",
+            "tests/jobs/test_respond_async.py",
             "tests/jobs/test_web.py",
+        ),
+    ),
+    # POST /api/v1/objects/import with `Prefer: respond-async`: the import as a job.
+    Feature(
+        answer="object_import_job",
+        derived=True,
+        requires=(("object_import",), ("with_jobs",)),
+        paths=(
+            "src/{package}/api/import_job.py",
+            "tests/api/test_import_job.py",
         ),
     ),
     # Signed callbacks go out through BaseClient and the SSRF guard (clients/address_policy.py).

@@ -142,7 +142,9 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "tests/db/test_ready.py",
         *INDEX_PATHS,
         "src/svc/jobs/web.py",
+        "src/svc/jobs/respond_async.py",
         "src/svc/features/jobs_web.py",
+        "tests/jobs/test_respond_async.py",
         "tests/jobs/test_web.py",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
@@ -265,7 +267,10 @@ def test_http_client_off_removes_the_clients_and_the_import_endpoint() -> None:
         "src/svc/features/download.py",
         "src/svc/api/imports.py",
         "src/svc/features/object_import.py",
+        "tests/api/source_server.py",
         "tests/api/test_import.py",
+        "src/svc/api/import_job.py",
+        "tests/api/test_import_job.py",
         "src/svc/jobs/callbacks.py",
         "src/svc/features/job_callbacks.py",
         "tests/jobs/test_callbacks.py",
@@ -284,7 +289,10 @@ def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
         *DOWNLOAD_PATHS,
         "src/svc/api/imports.py",
         "src/svc/features/object_import.py",
+        "tests/api/source_server.py",
         "tests/api/test_import.py",
+        "src/svc/api/import_job.py",
+        "tests/api/test_import_job.py",
     )
     assert plan.notes == (), "derived parts never print a note"
 
@@ -335,6 +343,8 @@ def test_jobs_off_removes_the_jobs_package_with_its_web_part() -> None:
         "docs/guides/add-a-job.md",
         "docs/guides/receive-job-callbacks.md",
         "src/svc/features/jobs_web.py",
+        "src/svc/api/import_job.py",
+        "tests/api/test_import_job.py",
         "src/svc/features/job_callbacks.py",
         "src/svc/features/job_store_db.py",
         "src/svc/db/models/jobs.py",
@@ -345,6 +355,19 @@ def test_jobs_off_removes_the_jobs_package_with_its_web_part() -> None:
         "deploy/k8s/worker-pdb.yaml",
     )
     assert plan.notes == ()
+
+
+def test_the_import_job_needs_the_import_route_and_jobs() -> None:
+    """api/import_job.py registers a kind (jobs) that runs the import (object_import)."""
+    job = ("src/svc/api/import_job.py", "tests/api/test_import_job.py")
+
+    def gone(plan: post_gen.Plan, path: str) -> bool:
+        return any(path == done or path.startswith(done + "/") for done in plan.remove)
+
+    assert not any(gone(post_gen.make_plan(ALL_ON), path) for path in job)
+    for answer in ("with_jobs", "with_http_client", "with_example_api"):
+        plan = post_gen.make_plan({**ALL_ON, answer: False})
+        assert all(gone(plan, path) for path in job), answer
 
 
 def test_jobs_without_server_keep_the_worker_and_lose_the_route() -> None:

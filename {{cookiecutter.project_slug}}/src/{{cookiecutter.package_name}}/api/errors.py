@@ -69,6 +69,14 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
+def caller_error(exc: StorageError) -> tuple[int, str] | None:
+    """(status, code) of a storage error the caller can fix; None when the backend failed."""
+    for kind, status, code in _STORAGE_ERRORS:
+        if isinstance(exc, kind):
+            return status, code
+    return None
+
+
 async def storage_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StorageError)
     if isinstance(exc, ObjectNotFound):
@@ -85,9 +93,10 @@ async def storage_error_handler(request: Request, exc: Exception) -> Response:
             details={"retry_after": exc.retry_after},
             headers={"Retry-After": seconds},
         )
-    for kind, status, code in _STORAGE_ERRORS:
-        if isinstance(exc, kind):
-            return error_response(status, str(exc), code=code)
+    caller = caller_error(exc)
+    if caller is not None:
+        status, code = caller
+        return error_response(status, str(exc), code=code)
     logger.warning("storage failed in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(503, "Object storage is unavailable", code="storage_unavailable")
 
@@ -105,4 +114,9 @@ def install_storage_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ClientDisconnect, client_disconnect_handler)
 
 
-__all__ = ["error_responses", "install_storage_error_handlers", "storage_error_handler"]
+__all__ = [
+    "caller_error",
+    "error_responses",
+    "install_storage_error_handlers",
+    "storage_error_handler",
+]

@@ -10,6 +10,10 @@ import hashlib
 
 from pydantic import BaseModel, Field
 
+{% if cookiecutter.with_example_api and cookiecutter.with_server and cookiecutter.with_http_client and cookiecutter.with_files -%}
+# POST /api/v1/objects/import with `Prefer: respond-async` runs as this module's kind.
+from ..api import import_job  # noqa: F401 - registers "import_object"
+{% endif -%}
 from .registry import JobContext, job
 
 # Hashed this many characters at a time, with a progress report (and a yield) between.

@@ -256,7 +256,8 @@ async def test_on_the_redis_broker_a_worker_process_runs_the_import(
 ) -> None:
     """The `worker` process knows the import kind too: the API submits, the worker imports."""
     backend = local_backend(api_config(request), tmp_path / "store")
-    env = worker_environment(redis_server, key_prefix)
+    # The backend's sections (storage, and the database with the job store) go below.
+    env = worker_environment(redis_server, key_prefix, {})
     for section, value in backend.config.items():
         env[f"{ENV_PREFIX}{section.upper()}"] = json.dumps(value)
     worker = start_worker(env, tmp_path / "worker.log")

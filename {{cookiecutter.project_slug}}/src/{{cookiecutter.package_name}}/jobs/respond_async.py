@@ -16,11 +16,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Header
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from ..server.errors import error_response
 from .models import JobRecord
+from .queue import CallbackURLRefused
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -95,9 +96,7 @@ async def submit_accepted(
     """Submit the job and answer 202 with its record; a refused callback_url is a 400."""
     try:
         record = await queue.submit(kind, payload, callback_url=callback_url)
-    except ValidationError:
-        raise  # the payload: the route validated it, so a bug here, not the client's error
-    except ValueError as exc:
+    except CallbackURLRefused as exc:
         # The queue refuses a callback_url it will not call (scheme, address, callbacks off).
         return error_response(400, str(exc), code="invalid_callback_url")
     return accepted(record, str(request.url_for("get_job", job_id=record.id)))

@@ -250,6 +250,13 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/db/test_job_store.py",
         ),
     ),
+    # The column types the tables share: only where there is a table.
+    Feature(
+        answer="db_columns",
+        derived=True,
+        requires=(("object_index", "job_store_db"),),
+        paths=("src/{package}/db/columns.py",),
+    ),
     # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.
     Feature(
         answer="with_docker",

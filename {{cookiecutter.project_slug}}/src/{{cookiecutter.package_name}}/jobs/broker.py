@@ -159,7 +159,7 @@ class JobStreamBroker(RedisStreamBroker):
             pipe.xdel(self.queue_name, entry.entry_id)
             await pipe.execute()
 
-    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:{{ "  # noqa: UP043 - taskiq's signature, one spelling for every Python" if cookiecutter.python_version not in ["3.11", "3.12"] }}
         """taskiq's reading interface, for taskiq's own tools (the worker uses `read`)."""
         while True:
             for entry in await self.read():

@@ -250,6 +250,13 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/db/test_job_store.py",
         ),
     ),
+    # The SSRF guard: for downloads and for job callbacks, only where one of them is.
+    Feature(
+        answer="address_policy",
+        derived=True,
+        requires=(("download_client", "job_callbacks"),),
+        paths=("src/{package}/clients/address_policy.py",),
+    ),
     # The column types the tables share: only where there is a table.
     Feature(
         answer="db_columns",

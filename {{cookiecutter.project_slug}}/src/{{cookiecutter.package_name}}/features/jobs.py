@@ -46,7 +46,8 @@ def redis_url_without_password(url: str) -> str:
 
 class JobsSettings(Section):
     # memory: jobs run inside `serve`, nothing else to run (lost when the process stops).
-    # redis: `worker` processes run them (scale by running more); Redis keeps the state.
+    # redis: `worker` processes run them (scale by running more). Job records live in the
+    # database when the service has one (features/job_store_db.py), else in Redis or memory.
     broker: Literal["memory", "redis"] = "memory"
     # Secret: it may hold a password (redis://:password@host:6379/0).
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")

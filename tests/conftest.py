@@ -9,10 +9,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
+import cookiecutter.generate as cookiecutter_generate
 import pytest
 from cookiecutter.main import cookiecutter
+from jinja2 import Environment
+from jinja2.bccache import Bucket, BytecodeCache
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
@@ -33,6 +36,60 @@ VALID_ANSWERS: dict[str, Any] = {
     "version": "0.1.0",
     "python_version": "3.11",
 }
+
+
+class _InMemoryBytecode(BytecodeCache):
+    """Compiled templates kept for the test process: the suite renders the template ~1,300
+    times, and compiling the same Jinja sources again was most of each render's time.
+
+    Keyed by everything that changes the compiled code (Jinja's own key is the template's
+    name and source), so renders of older template versions or other settings never share.
+    """
+
+    _compiled: ClassVar[dict[tuple[Any, ...], bytes]] = {}
+
+    def __init__(self, environment: Environment) -> None:
+        self._settings = (
+            environment.block_start_string,
+            environment.block_end_string,
+            environment.variable_start_string,
+            environment.variable_end_string,
+            environment.comment_start_string,
+            environment.comment_end_string,
+            environment.line_statement_prefix,
+            environment.line_comment_prefix,
+            environment.trim_blocks,
+            environment.lstrip_blocks,
+            environment.newline_sequence,
+            environment.keep_trailing_newline,
+            environment.optimized,
+            environment.is_async,
+            repr(environment.autoescape),
+            repr(environment.finalize),
+            tuple(sorted(environment.extensions)),
+        )
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._compiled.get((self._settings, bucket.key, bucket.checksum))
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[(self._settings, bucket.key, bucket.checksum)] = bucket.bytecode_to_string()
+
+
+_create_env = cookiecutter_generate.create_env_with_context
+
+
+def _env_with_compiled_templates(context: dict[str, Any]) -> Environment:
+    environment = _create_env(context)
+    environment.bytecode_cache = _InMemoryBytecode(environment)
+    return environment
+
+
+# Tests only: generated projects are byte-identical either way (test_matrix renders with it and
+# test_render's golden comparisons hold), and a real `cookiecutter` run never loads this file.
+cookiecutter_generate.create_env_with_context = _env_with_compiled_templates
 
 
 def load_hook(name: str) -> ModuleType:

@@ -16,6 +16,10 @@ DEMO_PORT ?= 8080
 export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 # Use the interpreters on this machine; never download one.
 export UV_PYTHON_DOWNLOADS := never
+# Some machines (CI containers) set PYTHONDONTWRITEBYTECODE=1: then every process the suite starts
+# (each rendered project's pytest, its servers and workers) compiles SQLAlchemy, FastAPI & co.
+# from source again, ~4 s each. Let them write .pyc files into the venvs, which are throw-away.
+unexport PYTHONDONTWRITEBYTECODE
 
 ONLY ?=
 

@@ -145,7 +145,9 @@ def render(tmp_path: Path, cookiecutter_config: Path) -> Render:
 
 def project_env() -> dict[str, str]:
     """Environment for commands run inside a rendered project: shared uv cache, no downloads."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    # PYTHONDONTWRITEBYTECODE would make every process recompile its imports (see Makefile).
+    dropped = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.setdefault("UV_CACHE_DIR", str(TEMPLATE_ROOT / ".cache" / "uv"))
     env["UV_PYTHON_DOWNLOADS"] = "never"
     return env

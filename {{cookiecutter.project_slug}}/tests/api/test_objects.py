@@ -141,7 +141,7 @@ async def test_listing_never_fails_while_objects_are_written_and_deleted(
     api: httpx.AsyncClient,
 ) -> None:
     """An object that comes or goes during a listing is listed or not, never an error."""
-    keys = [f"churn/{index % 4}/{index}.txt" for index in range(48)]
+    keys = [f"churn/{index % 4}/{index}.txt" for index in range(24)]
     done = asyncio.Event()
 
     async def churn() -> None:

@@ -242,7 +242,21 @@ async def test_cors_headers_reach_error_responses(secured: httpx.AsyncClient) ->
     response = await secured.get("/version", headers={"Origin": ORIGIN})
     assert response.status_code == 401
     assert response.headers["access-control-allow-origin"] == ORIGIN
-    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+    exposed = response.headers["access-control-expose-headers"].lower().split(", ")
+    assert {"x-request-id", "location", "retry-after"} <= set(exposed)
+
+
+async def test_cors_preflight_allows_prefer_for_respond_async(secured: httpx.AsyncClient) -> None:
+    response = await secured.options(
+        "/version",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "prefer, content-type",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert "prefer" in response.headers["access-control-allow-headers"].lower()
 
 
 async def test_cors_refuses_other_origins(secured: httpx.AsyncClient) -> None:

@@ -58,7 +58,8 @@ class CorsSettings(Section):
     # No origins: CORS is off and browsers on other origins are refused.
     allow_origins: tuple[str, ...] = ()
     allow_methods: tuple[str, ...] = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS")
-    allow_headers: tuple[str, ...] = ("Authorization", "Content-Type", "X-Request-ID")
+    # Prefer: RFC 7240 (`Prefer: respond-async` asks for a job instead of waiting).
+    allow_headers: tuple[str, ...] = ("Authorization", "Content-Type", "Prefer", "X-Request-ID")
     allow_credentials: bool = False
     max_age: int = Field(default=600, ge=0)
 

@@ -109,7 +109,9 @@ def build_middleware(
                 allow_methods=list(server.cors.allow_methods),
                 allow_headers=list(server.cors.allow_headers),
                 allow_credentials=server.cors.allow_credentials,
-                expose_headers=["X-Request-ID", "X-Process-Time"],
+                # Location (a 201/202's resource) and Retry-After (a 503) are not
+                # CORS-safelisted: without this a browser script cannot read them.
+                expose_headers=["X-Request-ID", "X-Process-Time", "Location", "Retry-After"],
                 max_age=server.cors.max_age,
             )
         )

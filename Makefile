@@ -47,14 +47,18 @@ with_matrix_summary = rm -f $(MATRIX_SUMMARY); status=0; \
 	MATRIX_SUMMARY=$(MATRIX_SUMMARY) $(1) || status=$$?; \
 	if [ -f $(MATRIX_SUMMARY) ]; then cat $(MATRIX_SUMMARY); fi; exit $$status
 
+# worksteal: an idle worker takes half of another's queue. With plain `load`, the last chunk of
+# the queue (the minutes-long full checks) stayed on one worker while the other sat idle.
+XDIST := -n auto --dist worksteal
+
 test: install ## Run the template's test suite (renders, installs and checks generated projects)
-	@$(call with_matrix_summary,$(UV) run --no-sync pytest -n auto)
+	@$(call with_matrix_summary,$(UV) run --no-sync pytest $(XDIST))
 
 matrix: install ## Every answer combination rendered and linted, a covering set fully tested
-	@$(call with_matrix_summary,$(UV) run --no-sync pytest -n auto -q -m "render_matrix or full_matrix")
+	@$(call with_matrix_summary,$(UV) run --no-sync pytest $(XDIST) -q -m "render_matrix or full_matrix")
 
 test-fast: install ## Only the tests that do not install a rendered project
-	$(UV) run --no-sync pytest -n auto -m "not slow"
+	$(UV) run --no-sync pytest $(XDIST) -m "not slow"
 
 bench: install ## Render the default service and run the benchmarks in it (ONLY=name for one)
 	$(UV) run --no-sync python benchmarks/run.py --uv $(UV) $(if $(ONLY),--only $(ONLY))

@@ -143,36 +143,27 @@ def covering_set() -> list[Answers]:
     return rows
 
 
-def extra_python_sets(versions: list[str]) -> dict[str, list[Answers]]:
-    """The covering rows each extra interpreter runs: its own defaults and everything off, plus
-    its share of the all-pairs rows (dealt out in turn).
+def extra_python_set() -> list[Answers]:
+    """The covering rows each extra interpreter runs: everything on, everything off.
 
-    Each extra interpreter sees every toggle and `ci` value both ways (all on, all off); together
-    they see every pair once more (the primary runs them all). What differs between Python
-    versions is in the code every render shares (syntax, typing, wheels), not in how answers
-    combine, and a full check costs minutes on 2 cores.
+    Between them every module of the template is installed, type-checked and tested on that
+    version, and every toggle runs both ways. What differs between Python versions lives in the
+    code every render shares (syntax, typing, wheels), not in how answers combine; those
+    combinations run on the primary interpreter, where each full check costs minutes on 2 cores.
     """
-    pairs = [
-        row
-        for row in covering_set()
-        if row not in ({}, ALL_OFF) and complete(row) in all_pairs(FACTORS)
-    ]
-    return {
-        version: [{}, ALL_OFF, *pairs[index :: len(versions)]]
-        for index, version in enumerate(versions)
-    }
+    return [{}, ALL_OFF]
 
 
 def full_check_rows(interpreters: dict[str, Any]) -> list[tuple[str, Answers]]:
     """(python_version, answers) for the full-check tier, given each offered version's interpreter.
 
     The first offered version with an interpreter is the primary: it runs the whole covering set;
-    the other versions with one run extra_python_sets(). Versions without one are left out (the
+    the other versions with one run extra_python_set(). Versions without one are left out (the
     summary names them). With no interpreter at all, the covering set runs on the first offered
     version with whatever Python uv picks.
     """
     available = [version for version in PYTHONS if interpreters.get(version)]
     primary, *extra = available or [PYTHONS[0]]
     rows = [(primary, answers) for answers in covering_set()]
-    rows += [(v, answers) for v, share in extra_python_sets(extra).items() for answers in share]
+    rows += [(version, answers) for version in extra for answers in extra_python_set()]
     return rows

@@ -92,6 +92,21 @@ def _env_with_compiled_templates(context: dict[str, Any]) -> Environment:
 cookiecutter_generate.create_env_with_context = _env_with_compiled_templates
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first: the full checks (minutes each), then the other slow ones.
+
+    With xdist's worksteal the short tests then fill the gaps at the end, instead of one
+    worker finishing a queue of full checks alone.
+    """
+
+    def cost(item: pytest.Item) -> int:
+        if item.get_closest_marker("full_matrix"):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=cost)  # stable: the order within each group stays
+
+
 def load_hook(name: str) -> ModuleType:
     """Import a hook as a module; its Jinja expression only appears under `__main__`."""
     spec = importlib.util.spec_from_file_location(name, HOOKS / f"{name}.py")

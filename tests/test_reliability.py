@@ -15,6 +15,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from .reporting import Ledger
 from .service import ALLOWED_ORIGIN, TOKEN, Service, running_service
@@ -52,6 +53,17 @@ def envelope_problem(response: httpx.Response | Any) -> str | None:
     return None
 
 
+# Operations whose valid-looking input may be refused by rules OpenAPI cannot express:
+# the import's `callback_url` needs the `Prefer: respond-async` header and must pass the
+# address policy (no private or odd targets), and the source URL too. Their 4xx are still
+# checked: documented, in the envelope, never a 5xx.
+CONDITIONAL_INPUT = ("POST /api/v1/objects/import",)
+
+
+def excluded_checks(label: str) -> list[Any]:
+    return [positive_data_acceptance] if label in CONDITIONAL_INPUT else []
+
+
 def test_api_fuzzing_finds_no_server_errors(service: Service, ledger: Ledger) -> None:
     """Schemathesis: every operation, schema-conformant responses, 4xx always in the envelope."""
     schema = schemathesis.openapi.from_url(f"{service.url}/openapi.json")
@@ -79,7 +91,7 @@ def test_api_fuzzing_finds_no_server_errors(service: Service, ledger: Ledger) ->
             if problem:
                 problems.append(f"{label}: {problem}")
             try:
-                case.validate_response(response)
+                case.validate_response(response, excluded_checks=excluded_checks(label))
             except AssertionError as exc:  # schemathesis raises a subclass listing its checks
                 problems.append(f"{label}: {str(exc)[:300]}")
 

@@ -154,6 +154,23 @@ def test_client_disconnect_mid_upload_leaves_nothing(
         assert files_outside_objects(workdir) == []
 
 
+async def put_honouring_retry_after(
+    client: httpx.AsyncClient, url: str, data: bytes, attempts: int = 5
+) -> httpx.Response:
+    """PUT as a well-behaved client does: a 503 that says when to come back is retried then.
+
+    Shedding under load is the service's contract (a budget, then 503 + Retry-After); losing
+    or mangling an object is not.
+    """
+    for _ in range(attempts - 1):
+        response = await client.put(url, content=data)
+        retry_after = response.headers.get("retry-after")
+        if response.status_code != 503 or retry_after is None:
+            return response
+        await asyncio.sleep(min(float(retry_after), 2.0))
+    return await client.put(url, content=data)
+
+
 def test_mixed_put_get_load_returns_what_was_put(service: Service, ledger: Ledger) -> None:
     """2,000 object operations (1,000 PUT, 1,000 GET) at concurrency 32."""
 
@@ -170,7 +187,7 @@ def test_mixed_put_get_load_returns_what_was_put(service: Service, ledger: Ledge
                 key = f"load/{index}.bin"
                 async with semaphore:
                     try:
-                        put = await client.put(f"{OBJECTS}/{key}", content=data)
+                        put = await put_honouring_retry_after(client, f"{OBJECTS}/{key}", data)
                         got = await client.get(f"{OBJECTS}/{key}")
                     except httpx.HTTPError as exc:
                         failures.append(f"{key}: {exc!r}")

@@ -33,9 +33,10 @@ from {{ cookiecutter.package_name }}.config import ENV_PREFIX
 {%- endif %}
 
 # A single callback holding the loop longer than this fails the test: something blocked.
-# 1 s, not less: on a loaded CI machine legitimate startup work (aiobotocore builds its
-# client on the loop) was seen at 0.57 s.
-SLOW_CALLBACK_SECONDS = 1.0
+# 2.5 s, not less: on a loaded CI machine legitimate startup work was seen at 0.57 s
+# (aiobotocore builds its client on the loop) and 1.22 s (a feature's first import of its
+# database driver, compiled in a fresh venv, inside the lifespan).
+SLOW_CALLBACK_SECONDS = 2.5
 
 
 @pytest.fixture(autouse=True)

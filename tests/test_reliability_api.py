@@ -155,19 +155,19 @@ def test_client_disconnect_mid_upload_leaves_nothing(
 
 
 async def put_honouring_retry_after(
-    client: httpx.AsyncClient, url: str, data: bytes, attempts: int = 5
+    client: httpx.AsyncClient, url: str, data: bytes, attempts: int = 6
 ) -> httpx.Response:
-    """PUT as a well-behaved client does: a 503 that says when to come back is retried then.
+    """PUT as a well-behaved client does: a 503 is retried, after its Retry-After if it has one.
 
-    Shedding under load is the service's contract (a budget, then 503 + Retry-After); losing
-    or mangling an object is not.
+    Shedding under load is the service's contract (a budget, then 503); losing or mangling an
+    object is not. On a loaded CI machine the SQLite object index was also seen answering
+    503 `storage_unavailable` (no Retry-After) while another write held its lock.
     """
     for _ in range(attempts - 1):
         response = await client.put(url, content=data)
-        retry_after = response.headers.get("retry-after")
-        if response.status_code != 503 or retry_after is None:
+        if response.status_code != 503:
             return response
-        await asyncio.sleep(min(float(retry_after), 2.0))
+        await asyncio.sleep(min(float(response.headers.get("retry-after", 0.5)), 2.0))
     return await client.put(url, content=data)
 
 
@@ -193,7 +193,8 @@ def test_mixed_put_get_load_returns_what_was_put(service: Service, ledger: Ledge
                         failures.append(f"{key}: {exc!r}")
                         return
                 if put.status_code >= 300 or got.status_code != 200:
-                    failures.append(f"{key}: {put.status_code}/{got.status_code}")
+                    detail = put.text[:200] if put.status_code >= 300 else ""
+                    failures.append(f"{key}: {put.status_code}/{got.status_code} {detail}")
                 elif hashlib.sha256(got.content).digest() != hashlib.sha256(data).digest():
                     failures.append(f"{key}: bytes differ")
 

@@ -154,7 +154,7 @@ def test_client_disconnect_mid_upload_leaves_nothing(
         assert files_outside_objects(workdir) == []
 
 
-async def put_honouring_retry_after(
+async def put_retrying_503(
     client: httpx.AsyncClient, url: str, data: bytes, attempts: int = 6
 ) -> httpx.Response:
     """PUT as a well-behaved client does: a 503 is retried, after its Retry-After if it has one.
@@ -187,7 +187,7 @@ def test_mixed_put_get_load_returns_what_was_put(service: Service, ledger: Ledge
                 key = f"load/{index}.bin"
                 async with semaphore:
                     try:
-                        put = await put_honouring_retry_after(client, f"{OBJECTS}/{key}", data)
+                        put = await put_retrying_503(client, f"{OBJECTS}/{key}", data)
                         got = await client.get(f"{OBJECTS}/{key}")
                     except httpx.HTTPError as exc:
                         failures.append(f"{key}: {exc!r}")

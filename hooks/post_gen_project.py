@@ -264,6 +264,81 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("object_index", "job_store_db"),),
         paths=("src/{package}/db/columns.py",),
     ),
+    # Tracing (OpenTelemetry): the tracer provider and its OTLP exporter, inert until configured.
+    Feature(
+        answer="with_otel",
+        paths=(
+            "src/{package}/telemetry",
+            "src/{package}/features/telemetry.py",
+            "tests/telemetry",
+        ),
+    ),
+    # Each traced part is a module of its own, kept with tracing and the part it traces.
+    Feature(
+        answer="telemetry_web",
+        derived=True,
+        requires=(("with_otel",), ("with_server",)),
+        paths=(
+            "src/{package}/telemetry/asgi.py",
+            "src/{package}/features/telemetry_web.py",
+            "tests/telemetry/test_server_spans.py",
+        ),
+    ),
+    Feature(
+        answer="http_client_tracing",
+        derived=True,
+        requires=(("with_otel",), ("with_http_client",)),
+        paths=(
+            "src/{package}/features/http_client_tracing.py",
+            "tests/telemetry/test_client_spans.py",
+        ),
+    ),
+    Feature(
+        answer="s3_tracing",
+        derived=True,
+        requires=(("with_otel",), ("with_s3",)),
+        paths=(
+            "src/{package}/telemetry/s3.py",
+            "src/{package}/features/s3_tracing.py",
+            "tests/telemetry/test_s3_spans.py",
+        ),
+    ),
+    Feature(
+        answer="database_tracing",
+        derived=True,
+        requires=(("with_otel",), ("with_database",)),
+        paths=(
+            "src/{package}/features/database_tracing.py",
+            "tests/telemetry/test_database_spans.py",
+        ),
+    ),
+    # One request followed through every hop: needs every hop rendered.
+    Feature(
+        answer="telemetry_one_trace",
+        derived=True,
+        requires=(
+            ("telemetry_web",),
+            ("http_client_tracing",),
+            ("s3_tracing",),
+            ("database_tracing",),
+        ),
+        paths=("tests/telemetry/test_one_trace.py",),
+    ),
+    # Error reports (Sentry): unhandled server and job errors, scrubbed, inert until a DSN is set.
+    Feature(
+        answer="with_sentry",
+        paths=(
+            "src/{package}/error_reporting",
+            "src/{package}/features/error_reporting.py",
+            "tests/error_reporting",
+        ),
+    ),
+    Feature(
+        answer="observability_guide",
+        derived=True,
+        requires=(("with_otel", "with_sentry"),),
+        paths=("docs/guides/observability.md",),
+    ),
     # A CLI-only image is kept (no EXPOSE or HEALTHCHECK); compose.yaml then runs a command.
     Feature(
         answer="with_docker",

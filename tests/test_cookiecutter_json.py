@@ -11,6 +11,8 @@ TOGGLES = (
     "with_metrics",
     "with_database",
     "with_jobs",
+    "with_otel",
+    "with_sentry",
     "with_docker",
     "with_kubernetes",
 )

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .context import request_id_var
+from .context import correlation_ids, request_id_var
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,10 +35,16 @@ ROUTED_LOGGERS = ("asyncio",)
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamp every record with the current request id ("-" outside a request)."""
+    """Stamp every record with the current request id ("-" outside a request).
+
+    Ids from the open correlation sources (tracing's `trace_id` and `span_id` inside a span)
+    become attributes too, so JSON lines carry them as keys of their own.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get() or "-"
+        for key, value in correlation_ids().items():
+            setattr(record, key, value)
         return True
 
 

@@ -10,8 +10,9 @@ each add its commands. To add a feature, write its module under `features/` and 
 from __future__ import annotations
 {#- Each feature: (module, class, rendered?), most specific first, as `Settings` lists them
     (what a feature uses opens before it and closes after it: jobs come before the clients
-    their handlers use). The conditions match the post-gen hook's MANIFEST (the matrix
-    checks they do). #}
+    their handlers use; a feature that instruments another's client comes before that
+    feature, except the HTTP client's tracing, which the session needs when it opens). The
+    conditions match the post-gen hook's MANIFEST (the matrix checks they do). #}
 {%- set example_api = cookiecutter.with_example_api and cookiecutter.with_server and (cookiecutter.with_files or cookiecutter.with_s3) %}
 {%- set download = cookiecutter.with_http_client and cookiecutter.with_files %}
 {%- set features = [
@@ -24,11 +25,17 @@ from __future__ import annotations
     ("objects", "ObjectsApiFeature", example_api),
     ("metrics", "MetricsFeature", cookiecutter.with_server and cookiecutter.with_metrics),
     ("download", "DownloadFeature", download),
+    ("s3_tracing", "S3TracingFeature", cookiecutter.with_otel and cookiecutter.with_s3),
     ("s3", "S3Feature", cookiecutter.with_s3),
+    ("database_tracing", "DatabaseTracingFeature", cookiecutter.with_otel and cookiecutter.with_database),
     ("database_web", "DatabaseWebFeature", cookiecutter.with_database and cookiecutter.with_server),
     ("database", "DatabaseFeature", cookiecutter.with_database),
     ("http_client", "HttpClientFeature", cookiecutter.with_http_client),
+    ("telemetry_web", "TelemetryWebFeature", cookiecutter.with_otel and cookiecutter.with_server),
     ("server", "ServerFeature", cookiecutter.with_server),
+    ("http_client_tracing", "HttpClientTracingFeature", cookiecutter.with_otel and cookiecutter.with_http_client),
+    ("telemetry", "TelemetryFeature", cookiecutter.with_otel),
+    ("error_reporting", "ErrorReportingFeature", cookiecutter.with_sentry),
 ] | selectattr("2") | list %}
 
 from .config import ServiceSettings

@@ -46,9 +46,10 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[st
     body = response.json()
     assert set(body) == {"error"}
     error = body["error"]
-    assert set(error) == {"code", "message", "details", "request_id"}
+    assert set(error) == {"code", "message", "details", "request_id", "trace_id"}
     assert error["code"] == code
     assert error["request_id"] == response.headers["x-request-id"]
+    assert error["trace_id"] is None, "no tracing is configured in these tests"
     return dict(error)
 
 

@@ -60,7 +60,7 @@ async def test_the_documented_401_is_what_the_server_answers(running: ClientFact
         response = await client.get("/version")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert set(response.json()["error"]) == {"code", "message", "details", "request_id"}
+    assert set(response.json()["error"]) == {"code", "message", "details", "request_id", "trace_id"}
 
 
 async def test_no_scheme_is_declared_with_authentication_off(running: ClientFactory) -> None:

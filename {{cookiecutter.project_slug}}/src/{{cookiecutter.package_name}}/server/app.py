@@ -38,7 +38,8 @@ API_DESCRIPTION = (
     "Every response carries `X-Request-ID` (the request's id, also in every log line) and "
     "`X-Process-Time`: the milliseconds the service took to start the response (not the "
     "time to send the body). Errors use one envelope: "
-    '`{"error": {"code", "message", "details", "request_id"}}`.'
+    '`{"error": {"code", "message", "details", "request_id", "trace_id"}}` (`trace_id` is '
+    "null unless tracing records the request)."
 )
 
 

@@ -1,6 +1,9 @@
 """The one JSON error envelope every error response uses.
 
-    {"error": {"code": "not_found", "message": "Not Found", "details": null, "request_id": "…"}}
+    {"error": {"code": "not_found", "message": "Not Found", "details": null, "request_id": "…",
+               "trace_id": null}}
+
+`trace_id` names the request's trace when tracing records it (null otherwise).
 
 Handlers here cover HTTP errors raised by routes and the router (404, 405, 401, 413, …) and
 request validation (422). Unhandled exceptions are turned into a 500 envelope by
@@ -18,7 +21,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from ..context import request_id_var
+from ..context import correlation_ids, request_id_var
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -33,6 +36,7 @@ class ErrorBody(BaseModel):
     message: str
     details: Any = None
     request_id: str | None = None
+    trace_id: str | None = None
 
 
 class ErrorEnvelope(BaseModel):
@@ -74,6 +78,7 @@ def error_response(
             "message": message,
             "details": details,
             "request_id": request_id_var.get(),
+            "trace_id": correlation_ids().get("trace_id"),
         }
     }
     return JSONResponse(body, status_code=status_code, headers=headers)

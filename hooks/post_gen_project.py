@@ -312,16 +312,11 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/telemetry/test_database_spans.py",
         ),
     ),
-    # One request followed through every hop: needs every hop rendered.
+    # One request followed through every hop (server, download, S3, database): an import.
     Feature(
         answer="telemetry_one_trace",
         derived=True,
-        requires=(
-            ("telemetry_web",),
-            ("http_client_tracing",),
-            ("s3_tracing",),
-            ("database_tracing",),
-        ),
+        requires=(("with_otel",), ("object_import",), ("object_index",), ("with_s3",)),
         paths=("tests/telemetry/test_one_trace.py",),
     ),
     # Error reports (Sentry): unhandled server and job errors, scrubbed, inert until a DSN is set.
@@ -332,6 +327,22 @@ MANIFEST: tuple[Feature, ...] = (
             "src/{package}/features/error_reporting.py",
             "tests/error_reporting",
         ),
+    ),
+    # The request's route and details in a report need the server; a failed job needs jobs.
+    Feature(
+        answer="error_reporting_web",
+        derived=True,
+        requires=(("with_sentry",), ("with_server",)),
+        paths=(
+            "src/{package}/error_reporting/asgi.py",
+            "tests/error_reporting/test_server_errors.py",
+        ),
+    ),
+    Feature(
+        answer="error_reporting_jobs",
+        derived=True,
+        requires=(("with_sentry",), ("with_jobs",)),
+        paths=("tests/error_reporting/test_job_errors.py",),
     ),
     Feature(
         answer="observability_guide",

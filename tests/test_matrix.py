@@ -66,6 +66,12 @@ IMPORT_NAMES: dict[str, str | None] = {
     "aiosqlite": None,  # picked by SQLAlchemy from the database URL
     "asyncpg": None,  # picked by SQLAlchemy from the database URL
     "taskiq-redis": "taskiq_redis",
+    "opentelemetry-api": "opentelemetry",
+    "opentelemetry-sdk": "opentelemetry.sdk",
+    "opentelemetry-exporter-otlp-proto-http": "opentelemetry.exporter.otlp.proto.http",
+    "opentelemetry-instrumentation-asgi": "opentelemetry.instrumentation.asgi",
+    "opentelemetry-instrumentation-aiohttp-client": "opentelemetry.instrumentation.aiohttp_client",
+    "opentelemetry-instrumentation-sqlalchemy": "opentelemetry.instrumentation.sqlalchemy",
 }
 
 

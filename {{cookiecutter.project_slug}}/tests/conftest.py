@@ -47,7 +47,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     storage root) never write into the project.
     """
     for name in list(os.environ):
-        if name.startswith(ENV_PREFIX):
+        # OTEL_* and SENTRY_* too: an exporter endpoint or DSN in the shell would turn on
+        # tracing or error reports in every test.
+        if name.startswith((ENV_PREFIX, "OTEL_", "SENTRY_")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 

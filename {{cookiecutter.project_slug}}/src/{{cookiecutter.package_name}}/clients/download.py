@@ -12,7 +12,7 @@ transport's redirect hook); the refusals raise `SourceNotAllowedError`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -90,11 +90,19 @@ class DownloadClient:
         )
 
     @staticmethod
-    def create_session(settings: DownloadSettings) -> aiohttp.ClientSession:
-        """A session whose every connection goes through the address guard."""
+    def create_session(
+        settings: DownloadSettings, trace_configs: Sequence[aiohttp.TraceConfig] = ()
+    ) -> aiohttp.ClientSession:
+        """A session whose every connection goes through the address guard.
+
+        `trace_configs` observe every request (tracing adds its own).
+        """
         connector = guarded_connector(policy_from(settings), limit=settings.pool_size)
         return aiohttp.ClientSession(
-            connector=connector, timeout=_timeout_from(settings), auto_decompress=False
+            connector=connector,
+            timeout=_timeout_from(settings),
+            auto_decompress=False,
+            trace_configs=list(trace_configs) or None,
         )
 
     async def __aenter__(self) -> DownloadClient:

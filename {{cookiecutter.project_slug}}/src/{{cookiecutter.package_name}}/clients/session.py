@@ -9,6 +9,8 @@ import aiohttp
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..features.http_client import HttpClientSettings
 
 
@@ -30,8 +32,13 @@ def retry_policy_from(settings: HttpClientSettings) -> RetryPolicy:
     )
 
 
-def create_session(settings: HttpClientSettings) -> aiohttp.ClientSession:
-    """One pooled session for the whole process; call inside the running event loop."""
+def create_session(
+    settings: HttpClientSettings, trace_configs: Sequence[aiohttp.TraceConfig] = ()
+) -> aiohttp.ClientSession:
+    """One pooled session for the whole process; call inside the running event loop.
+
+    `trace_configs` observe every request (tracing adds its own).
+    """
     connector = aiohttp.TCPConnector(
         limit=settings.pool_size,
         limit_per_host=settings.pool_size_per_host,
@@ -43,6 +50,7 @@ def create_session(settings: HttpClientSettings) -> aiohttp.ClientSession:
         proxy=settings.proxy.get_secret_value() if settings.proxy else None,
         headers={"User-Agent": settings.user_agent},
         raise_for_status=False,
+        trace_configs=list(trace_configs) or None,
     )
 
 

@@ -13,6 +13,7 @@ from ..commands import ConfigFile, settings_from
 from ..config import Section
 from ..resources import ResourceKey
 from . import Feature
+from .http_client import HTTP_TRACE_CONFIGS
 {%- if cookiecutter.with_s3 %}
 from .s3 import S3_CLIENT
 {%- endif %}
@@ -60,7 +61,8 @@ class DownloadFeature(Feature):
         from ..clients.download import DownloadClient
 
         # A pool of its own: every download connection goes through the SSRF guard.
-        session = DownloadClient.create_session(self.download)
+        trace_configs = resources.find(HTTP_TRACE_CONFIGS) or ()
+        session = DownloadClient.create_session(self.download, trace_configs)
         await stack.enter_async_context(session)
         sources: dict[str, Source] = {}
 {%- if cookiecutter.with_s3 %}

@@ -11,6 +11,7 @@ from ..resources import ResourceKey
 from . import Feature
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from contextlib import AsyncExitStack
 
     import aiohttp
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 # The one connection pool for every outgoing HTTP client (BaseClient(session=...)).
 HTTP_SESSION: ResourceKey[aiohttp.ClientSession] = ResourceKey("http_session")
+# Provided, before the session opens, by features that observe its requests (tracing).
+HTTP_TRACE_CONFIGS: ResourceKey[Sequence[aiohttp.TraceConfig]] = ResourceKey("http_trace_configs")
 
 
 class HttpClientSettings(Section):
@@ -48,8 +51,11 @@ class HttpClientFeature(Feature):
     async def open(self, resources: Resources, stack: AsyncExitStack) -> None:
         from ..clients.session import create_session
 
-        session = await stack.enter_async_context(create_session(self.http_client))
+        trace_configs = resources.find(HTTP_TRACE_CONFIGS) or ()
+        session = await stack.enter_async_context(
+            create_session(self.http_client, trace_configs=trace_configs)
+        )
         resources.provide(HTTP_SESSION, session)
 
 
-__all__ = ["HTTP_SESSION", "HttpClientFeature", "HttpClientSettings"]
+__all__ = ["HTTP_SESSION", "HTTP_TRACE_CONFIGS", "HttpClientFeature", "HttpClientSettings"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import Feature
+from .http_client import HTTP_TRACE_CONFIGS
 from .jobs import JOB_CALLBACKS, JobsFeature
 
 if TYPE_CHECKING:
@@ -26,7 +27,10 @@ class JobCallbacksFeature(Feature):
             allow_private=jobs.callback_allow_private_networks,
             networks=jobs.callback_allowed_networks,
         )
-        session = await stack.enter_async_context(create_callback_session(policy))
+        trace_configs = resources.find(HTTP_TRACE_CONFIGS) or ()
+        session = await stack.enter_async_context(
+            create_callback_session(policy, trace_configs=trace_configs)
+        )
         resources.provide(JOB_CALLBACKS, Callbacks(jobs, session, policy))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -90,10 +90,20 @@ def check_callback_url(url: str, policy: AddressPolicy) -> URL:
     return parsed
 
 
-def create_callback_session(policy: AddressPolicy, *, pool_size: int = 20) -> aiohttp.ClientSession:
-    """The session callbacks go out through: every connection passes the address guard."""
+def create_callback_session(
+    policy: AddressPolicy,
+    *,
+    pool_size: int = 20,
+    trace_configs: Sequence[aiohttp.TraceConfig] = (),
+) -> aiohttp.ClientSession:
+    """The session callbacks go out through: every connection passes the address guard.
+
+    `trace_configs` observe every request (tracing adds its own).
+    """
     return aiohttp.ClientSession(
-        connector=guarded_connector(policy, limit=pool_size), headers={"User-Agent": USER_AGENT}
+        connector=guarded_connector(policy, limit=pool_size),
+        headers={"User-Agent": USER_AGENT},
+        trace_configs=list(trace_configs) or None,
     )
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
     from types import TracebackType
 
+    from botocore.hooks import BaseEventHooks
     from pydantic import SecretStr
     from types_aiobotocore_s3 import S3Client as BotoS3Client
     from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
@@ -471,6 +472,11 @@ class S3Client:
             for item in page.get("Contents", ())
         ]
         return items, page.get("IsTruncated", False)
+
+    @property
+    def events(self) -> BaseEventHooks:
+        """botocore's event hooks of the open client, for observers (tracing) of its calls."""
+        return self._client.meta.events
 
     @property
     def _client(self) -> BotoS3Client:

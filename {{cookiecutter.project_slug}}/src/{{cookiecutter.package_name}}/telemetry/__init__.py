@@ -1,0 +1,1 @@
+"""Tracing with OpenTelemetry: the provider, and spans where no instrumentation exists."""

@@ -312,6 +312,16 @@ MANIFEST: tuple[Feature, ...] = (
             "tests/telemetry/test_database_spans.py",
         ),
     ),
+    Feature(
+        answer="jobs_tracing",
+        derived=True,
+        requires=(("with_otel",), ("with_jobs",)),
+        paths=(
+            "src/{package}/telemetry/jobs.py",
+            "src/{package}/features/jobs_tracing.py",
+            "tests/jobs/test_job_spans.py",
+        ),
+    ),
     # One request followed through every hop (server, download, S3, database): an import.
     Feature(
         answer="telemetry_one_trace",

@@ -146,6 +146,8 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "src/svc/features/jobs_web.py",
         "tests/jobs/test_respond_async.py",
         "tests/jobs/test_web.py",
+        "src/svc/error_reporting/asgi.py",
+        "tests/error_reporting/test_server_errors.py",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )
@@ -350,6 +352,7 @@ def test_jobs_off_removes_the_jobs_package_with_its_web_part() -> None:
         "src/svc/db/models/jobs.py",
         "src/svc/db/migrations/versions/rev_0003_jobs.py",
         "tests/db/test_job_store.py",
+        "tests/error_reporting/test_job_errors.py",
         "deploy/k8s/worker-deployment.yaml",
         "deploy/k8s/worker-hpa.yaml",
         "deploy/k8s/worker-pdb.yaml",

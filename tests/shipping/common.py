@@ -27,6 +27,8 @@ RENDERS: dict[str, dict[str, Any]] = {
         "with_metrics": False,
         "with_database": False,
         "with_jobs": False,
+        "with_otel": False,
+        "with_sentry": False,
     },
 }
 WITH_SERVER = [name for name, answers in RENDERS.items() if answers.get("with_server", True)]
@@ -42,6 +44,8 @@ def answers_of(name: str) -> dict[str, Any]:
         "with_database": True,
         "with_jobs": True,
         "with_metrics": True,
+        "with_otel": True,
+        "with_sentry": True,
         "python_version": "3.11",
         "version": "0.1.0",
     }

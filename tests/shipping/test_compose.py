@@ -55,7 +55,11 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
     database = answers["with_database"]
     expected = {"app"} | ({"minio", "minio-bucket"} if answers["with_s3"] else set())
     expected |= {"postgres", "migrate"} if database else set()
+    expected |= {"jaeger"} if answers["with_otel"] else set()
     assert set(services) == expected | ({"redis", "worker"} if answers["with_jobs"] else set())
+    if answers["with_otel"]:
+        assert app["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+        assert services["jaeger"]["ports"] == ["127.0.0.1:${JAEGER_UI_PORT:-16686}:16686"]
     if database:
         check_database_services(services, prefix)
     if answers["with_jobs"]:

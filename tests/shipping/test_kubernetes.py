@@ -172,6 +172,10 @@ def test_configmap_holds_the_settings_yaml(projects: dict[str, Path], name: str)
     assert settings["server"]["port"] == 8080
     assert settings["logging"]["format"] == "json"
     answers = answers_of(name)
+    if answers["with_otel"]:
+        assert settings["telemetry"] == {"endpoint": None, "sample_ratio": 0.1}, "off until set"
+    else:
+        assert "telemetry" not in settings
     if not (answers["with_example_api"] and answers["with_files"]):
         assert "storage" not in settings, "no objects API, no storage section"
     elif answers["with_s3"]:
@@ -296,8 +300,10 @@ def test_network_policy_admits_the_http_port_and_the_rendered_dependencies(
     assert ingress["ports"] == [{"protocol": "TCP", "port": 8080}]
     egress = {(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]}
     expected = {("UDP", 53), ("TCP", 53)}
-    if answers["with_s3"] or answers["with_http_client"]:
+    if answers["with_s3"] or answers["with_http_client"] or answers["with_sentry"]:
         expected.add(("TCP", 443))
+    if answers["with_otel"]:
+        expected.add(("TCP", 4318))
     if answers["with_database"]:
         expected.add(("TCP", 5432))
     if answers["with_jobs"]:

@@ -34,6 +34,7 @@ from __future__ import annotations
     ("telemetry_web", "TelemetryWebFeature", cookiecutter.with_otel and cookiecutter.with_server),
     ("server", "ServerFeature", cookiecutter.with_server),
     ("http_client_tracing", "HttpClientTracingFeature", cookiecutter.with_otel and cookiecutter.with_http_client),
+    ("jobs_tracing", "JobsTracingFeature", cookiecutter.with_otel and cookiecutter.with_jobs),
     ("telemetry", "TelemetryFeature", cookiecutter.with_otel),
     ("error_reporting", "ErrorReportingFeature", cookiecutter.with_sentry),
 ] | selectattr("2") | list %}

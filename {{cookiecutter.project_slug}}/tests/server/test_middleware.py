@@ -23,6 +23,9 @@ from {{ cookiecutter.package_name }}.server.middleware import (
     RequestIdMiddleware,
     ServerErrorMiddleware,
 )
+{%- if cookiecutter.with_otel %}
+from {{ cookiecutter.package_name }}.telemetry.asgi import TracingMiddleware
+{%- endif %}
 
 from .conftest import TOKEN, ClientFactory, make_settings
 
@@ -47,6 +50,9 @@ def test_middleware_order_is_explicit(secured_app: FastAPI) -> None:
         ProxyHeadersMiddleware,
         RequestIdMiddleware,
         ProcessTimeMiddleware,
+{%- if cookiecutter.with_otel %}
+        TracingMiddleware,
+{%- endif %}
 {%- if cookiecutter.with_metrics %}
         MetricsMiddleware,
 {%- endif %}
@@ -81,6 +87,9 @@ def _instances() -> list[Any]:
         BodySizeLimitMiddleware(inner, max_body_bytes=1),
 {%- if cookiecutter.with_metrics %}
         MetricsMiddleware(inner, metrics=Metrics()),
+{%- endif %}
+{%- if cookiecutter.with_otel %}
+        TracingMiddleware(inner),
 {%- endif %}
     ]
 

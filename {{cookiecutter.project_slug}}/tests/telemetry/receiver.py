@@ -26,6 +26,7 @@ class ReceivedSpan:
     service_name: str
     attributes: dict[str, Any]
     links: tuple[tuple[str, str], ...] = ()
+    status_code: int = 0  # 0 unset, 1 ok, 2 error
 
 
 def _value(value: AnyValue) -> Any:
@@ -60,6 +61,7 @@ class OtlpReceiver:
                             service_name=str(resource.get("service.name")),
                             attributes={a.key: _value(a.value) for a in span.attributes},
                             links=tuple((ln.trace_id.hex(), ln.span_id.hex()) for ln in span.links),
+                            status_code=span.status.code,
                         )
                     )
         self._arrived.set()

@@ -17,6 +17,7 @@ from . import Feature
 if TYPE_CHECKING:
     from contextlib import AsyncExitStack
 
+    from ..jobs.observer import JobObserver
     from ..jobs.queue import CallbackHooks, JobQueue
     from ..jobs.store import JobStore
     from ..resources import Resources
@@ -29,6 +30,8 @@ JOB_STORE: ResourceKey[JobStore] = ResourceKey("job_store")
 # Callback delivery, when a feature provides it (features/job_callbacks.py, with a secret);
 # otherwise a job submitted with a callback_url is refused.
 JOB_CALLBACKS: ResourceKey[CallbackHooks] = ResourceKey("job_callbacks")
+# Sees every job queued and run, when a feature provides it (tracing).
+JOB_OBSERVER: ResourceKey[JobObserver] = ResourceKey("job_observer")
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -116,6 +119,7 @@ class JobsFeature(Feature):
                 resources,
                 store=resources.find(JOB_STORE),
                 callbacks=resources.find(JOB_CALLBACKS),
+                observer=resources.find(JOB_OBSERVER),
             )
         )
         resources.provide(JOBS, queue)
@@ -145,6 +149,7 @@ def worker(ctx: typer.Context, config: ConfigFile = None) -> None:
 __all__ = [
     "JOBS",
     "JOB_CALLBACKS",
+    "JOB_OBSERVER",
     "JOB_STORE",
     "JobsFeature",
     "JobsSettings",

@@ -173,8 +173,8 @@ def make_broker(settings: JobsSettings) -> AsyncBroker:
     return InMemoryBroker(max_stored_results=1)
 
 
-def job_id_of(broker: AsyncBroker, data: bytes) -> str | None:
-    """The job id a message carries, or None for a message that is not a job of ours."""
+def job_of(broker: AsyncBroker, data: bytes) -> tuple[str, dict[str, str]] | None:
+    """The job id and labels a message carries, or None for a message that is not our job."""
     try:
         message = broker.formatter.loads(data)
     except Exception:  # a foreign or corrupt message: nothing to run
@@ -182,7 +182,7 @@ def job_id_of(broker: AsyncBroker, data: bytes) -> str | None:
     args: list[Any] = list(message.args)
     if message.task_name != TASK_NAME or len(args) != 1 or not isinstance(args[0], str):
         return None
-    return args[0]
+    return args[0], {str(key): str(value) for key, value in message.labels.items()}
 
 
 __all__ = [
@@ -190,6 +190,6 @@ __all__ = [
     "TASK_NAME",
     "JobStreamBroker",
     "StreamEntry",
-    "job_id_of",
+    "job_of",
     "make_broker",
 ]

@@ -14,13 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
+from taskiq import Context, TaskiqDepends
 
 from .broker import TASK_NAME, JobStreamBroker, make_broker
 from .models import CallbackAttempt, JobError, JobRecord, new_job_id, now
+from .observer import NoObserver
 from .registry import REGISTRY, load_kinds
 from .runner import JobRunner, OnFinished
 from .store import open_store
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
     from ..features.jobs import JobsSettings
     from ..resources import Resources
+    from .observer import JobObserver
     from .registry import Registry
     from .store import JobStore
 
@@ -63,6 +66,7 @@ class JobQueue:
         runner: JobRunner,
         task: AsyncTaskiqDecoratedTask[[str], Any],
         callbacks: CallbackHooks | None = None,
+        observer: JobObserver | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -71,6 +75,7 @@ class JobQueue:
         self.runner = runner
         self._task = task
         self._callbacks = callbacks
+        self._observer = observer or NoObserver()
 
     async def submit(
         self,
@@ -98,7 +103,8 @@ class JobQueue:
         )
         await self.store.create(record)
         try:
-            await self._task.kiq(record.id)
+            with self._observer.queueing(kind) as labels:
+                await self._task.kicker().with_labels(**labels).kiq(record.id)
         except Exception:
             # Recorded but never queued: say so on the record rather than leave it queued.
             error = JobError(code="enqueue_failed", message="the job could not be queued")
@@ -153,12 +159,14 @@ async def open_queue(
     store: JobStore | None = None,
     callbacks: CallbackHooks | None = None,
     on_finished: OnFinished | None = None,
+    observer: JobObserver | None = None,
 ) -> AsyncIterator[JobQueue]:
     """The queue for `settings.broker`; on the memory broker, jobs drain when it closes.
 
     `store` is where records live (default: Redis on the redis broker, else memory);
     `callbacks` delivers finished jobs that name a callback_url; without it, `on_finished`
-    (if any) is called with every finished record.
+    (if any) is called with every finished record. `observer` (tracing) sees each job
+    queued and run.
     """
     load_kinds(settings.modules)
     in_process = settings.broker == "memory"
@@ -176,16 +184,17 @@ async def open_queue(
             resources,
             on_finished=on_finished,
             requeue_on_shutdown=not in_process,
+            observer=observer,
         )
         broker = make_broker(settings)
 
-        async def run_job(job_id: str) -> None:
-            await runner.run(job_id)
+        async def run_job(job_id: str, context: Annotated[Context, TaskiqDepends()]) -> None:
+            await runner.run(job_id, context.message.labels)
 
         task = broker.register_task(run_job, task_name=TASK_NAME)
         await broker.startup()
         try:
-            yield JobQueue(settings, store, registry, broker, runner, task, callbacks)
+            yield JobQueue(settings, store, registry, broker, runner, task, callbacks, observer)
         finally:
             if in_process:
                 await runner.drain(settings.drain_seconds)

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from .models import JobError, JobRecord
+from .observer import NoObserver
 from .registry import JobContext, UnknownJobKind
 
 if TYPE_CHECKING:
     from ..features.jobs import JobsSettings
     from ..resources import Resources
+    from .observer import JobObserver
     from .registry import Registry
     from .store import JobStore
 
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 # Called with every finished record, at least once (again when a message is redelivered
 # after the job finished): e.g. to deliver its callback, skipping delivered ones.
 OnFinished = Callable[[JobRecord], Awaitable[None]]
+EMPTY: Mapping[str, str] = MappingProxyType({})
 
 # A memory-broker job the shutdown cut short: nothing would ever run it again.
 SHUTDOWN = JobError(code="shutdown", message="the service stopped before the job ended")
@@ -56,6 +60,7 @@ class JobRunner:
         *,
         on_finished: OnFinished | None = None,
         requeue_on_shutdown: bool,
+        observer: JobObserver | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -65,6 +70,7 @@ class JobRunner:
         # redis: a job cut short by a shutdown goes back to the queue (its record stays
         # running until the next run); memory: nothing would run it again, so it fails.
         self._requeue_on_shutdown = requeue_on_shutdown
+        self._observer = observer or NoObserver()
         self.slots = asyncio.Semaphore(settings.concurrency)
         self._running: set[asyncio.Task[Any]] = set()
 
@@ -79,19 +85,21 @@ class JobRunner:
         finally:
             self._running.discard(task)
 
-    async def run(self, job_id: str) -> JobRecord | None:
+    async def run(self, job_id: str, labels: Mapping[str, str] = EMPTY) -> JobRecord | None:
         """In-process (memory broker): wait for a free slot, then execute."""
         async with self.tracked():
             try:
                 async with self.slots:
-                    return await self.execute(job_id)
+                    return await self.execute(job_id, labels)
             except asyncio.CancelledError:
                 # Cancelled by the shutdown while waiting for a slot: it never started.
                 await asyncio.shield(self._store.finish(job_id, error=SHUTDOWN))
                 return None
 
-    async def execute(self, job_id: str) -> JobRecord | None:
+    async def execute(self, job_id: str, labels: Mapping[str, str] = EMPTY) -> JobRecord | None:
         """Run the job once; its finished record, or None when it has no record.
+
+        `labels` are its message's (what the observer carried from where it was queued).
 
         Raises CancelledError when cancelled by a shutdown on the redis broker (the caller
         requeues the message); on the memory broker the job is failed with "shutdown".
@@ -111,7 +119,8 @@ class JobRunner:
             )
             return await self._finish(job_id, error=error)
         try:
-            result = await self._call(record)
+            with self._observer.running(record, labels):
+                result = await self._call(record)
         except JobFailed as exc:
             return await self._finish(job_id, error=JobError(code=exc.code, message=exc.message))
         except _Refused as exc:

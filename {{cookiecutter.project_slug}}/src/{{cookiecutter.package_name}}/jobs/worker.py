@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..features.jobs import JOBS
 from ..resources import open_resources
-from .broker import REDIS_ERRORS, JobStreamBroker, job_id_of
+from .broker import REDIS_ERRORS, JobStreamBroker, job_of
 
 if TYPE_CHECKING:
     from ..features.jobs import JobsFeature
@@ -90,11 +90,11 @@ async def _handle(queue: JobQueue, broker: JobStreamBroker, entry: StreamEntry) 
     runner = queue.runner
     try:
         async with runner.tracked():
-            job_id = job_id_of(broker, entry.data)
-            if job_id is None:
+            job = job_of(broker, entry.data)
+            if job is None:
                 logger.warning("message %s is no job of this service: dropped", entry.entry_id)
             else:
-                await runner.execute(job_id)
+                await runner.execute(*job)
             await broker.ack(entry)
     except asyncio.CancelledError:
         # The drain ran out: give the message back now rather than after the idle timeout.

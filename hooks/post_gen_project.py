@@ -329,6 +329,13 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_otel",), ("object_import",), ("object_index",), ("with_s3",)),
         paths=("tests/telemetry/test_one_trace.py",),
     ),
+    # ... and as a job: the queued job and its run join the request's trace.
+    Feature(
+        answer="telemetry_one_trace_job",
+        derived=True,
+        requires=(("telemetry_one_trace",), ("object_import_job",)),
+        paths=("tests/telemetry/test_one_trace_job.py",),
+    ),
     # Error reports (Sentry): unhandled server and job errors, scrubbed, inert until a DSN is set.
     Feature(
         answer="with_sentry",

@@ -64,7 +64,7 @@ class JobQueue:
         registry: Registry,
         broker: AsyncBroker,
         runner: JobRunner,
-        task: AsyncTaskiqDecoratedTask[[str], Any],
+        task: AsyncTaskiqDecoratedTask[..., Any],
         callbacks: CallbackHooks | None = None,
         observer: JobObserver | None = None,
     ) -> None:

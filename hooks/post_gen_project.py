@@ -352,6 +352,7 @@ MANIFEST: tuple[Feature, ...] = (
         requires=(("with_sentry",), ("with_server",)),
         paths=(
             "src/{package}/error_reporting/asgi.py",
+            "src/{package}/features/error_reporting_web.py",
             "tests/error_reporting/test_server_errors.py",
         ),
     ),

@@ -122,9 +122,111 @@ INDEX_PATHS = (
 )
 
 
+# The parts of the observers (tracing, error reports) that go with the feature they observe:
+# test_observer_parts_go_with_what_they_observe lists them, the plans above leave them out.
+OBSERVER_MARKS = ("telemetry", "tracing", "error_reporting", "job_spans")
+
+
+def without_observers(paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(path for path in paths if not any(mark in path for mark in OBSERVER_MARKS))
+
+
+ONE_TRACE = ("tests/telemetry/test_one_trace.py", "tests/telemetry/test_one_trace_job.py")
+
+
+@pytest.mark.parametrize(
+    ("off", "expected"),
+    [
+        (
+            "with_server",
+            (
+                "src/svc/telemetry/asgi.py",
+                "src/svc/features/telemetry_web.py",
+                "tests/telemetry/test_server_spans.py",
+                *ONE_TRACE,
+                "src/svc/error_reporting/asgi.py",
+                "src/svc/features/error_reporting_web.py",
+                "tests/error_reporting/test_server_errors.py",
+            ),
+        ),
+        (
+            "with_s3",
+            (
+                "src/svc/telemetry/s3.py",
+                "src/svc/features/s3_tracing.py",
+                "tests/telemetry/test_s3_spans.py",
+                *ONE_TRACE,
+            ),
+        ),
+        (
+            "with_http_client",
+            (
+                "src/svc/features/http_client_tracing.py",
+                "tests/telemetry/test_client_spans.py",
+                *ONE_TRACE,
+            ),
+        ),
+        ("with_files", ONE_TRACE),
+        ("with_example_api", ONE_TRACE),
+        (
+            "with_database",
+            (
+                "src/svc/features/database_tracing.py",
+                "tests/telemetry/test_database_spans.py",
+                *ONE_TRACE,
+            ),
+        ),
+        (
+            "with_jobs",
+            (
+                "src/svc/telemetry/jobs.py",
+                "src/svc/features/jobs_tracing.py",
+                "tests/telemetry/test_one_trace_job.py",
+                "tests/error_reporting/test_job_errors.py",
+            ),
+        ),
+    ],
+)
+def test_observer_parts_go_with_what_they_observe(off: str, expected: tuple[str, ...]) -> None:
+    plan = post_gen.make_plan({**ALL_ON, off: False})
+    observed = tuple(p for p in plan.remove if any(mark in p for mark in OBSERVER_MARKS))
+    assert observed == expected
+
+
+def test_otel_off_removes_tracing_and_every_traced_part() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_otel": False})
+    assert plan.remove == (
+        "src/svc/telemetry",
+        "src/svc/features/telemetry.py",
+        "tests/telemetry",
+        "src/svc/features/telemetry_web.py",
+        "src/svc/features/http_client_tracing.py",
+        "src/svc/features/s3_tracing.py",
+        "src/svc/features/database_tracing.py",
+        "src/svc/features/jobs_tracing.py",
+        "tests/jobs/test_job_spans.py",
+    )
+    assert plan.notes == ()
+
+
+def test_sentry_off_removes_error_reporting() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_sentry": False})
+    assert plan.remove == (
+        "src/svc/error_reporting",
+        "src/svc/features/error_reporting.py",
+        "tests/error_reporting",
+        "src/svc/features/error_reporting_web.py",
+    )
+
+
+def test_both_observers_off_remove_their_guide() -> None:
+    plan = post_gen.make_plan({**ALL_ON, "with_otel": False, "with_sentry": False})
+    assert "docs/guides/observability.md" in plan.remove
+
+
 def test_server_off_removes_the_server_and_what_needs_it() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_server": False})
-    assert plan.remove == (
+    assert without_observers(plan.remove) == (
         "src/svc/server",
         "src/svc/features/server.py",
         "tests/server",
@@ -146,8 +248,6 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "src/svc/features/jobs_web.py",
         "tests/jobs/test_respond_async.py",
         "tests/jobs/test_web.py",
-        "src/svc/error_reporting/asgi.py",
-        "tests/error_reporting/test_server_errors.py",
         "deploy/k8s",
         "docs/guides/deploy-to-kubernetes.md",
     )
@@ -185,7 +285,11 @@ DOWNLOAD_PATHS = (
 
 def test_s3_off_keeps_the_storage_protocol_and_the_local_backend() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_s3": False})
-    assert plan.remove == (*S3_PATHS, "tests/server/test_ready_s3.py", *S3_SOURCE_PATHS)
+    assert without_observers(plan.remove) == (
+        *S3_PATHS,
+        "tests/server/test_ready_s3.py",
+        *S3_SOURCE_PATHS,
+    )
     assert plan.notes == ()
 
 
@@ -204,7 +308,7 @@ def test_s3_and_server_off_skip_paths_already_removed_with_the_server() -> None:
 def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> None:
     """Paths inside a directory removed later are folded into it."""
     plan = post_gen.make_plan({**ALL_ON, "with_files": False, "with_s3": False})
-    assert plan.remove == (
+    assert without_observers(plan.remove) == (
         "src/svc/files",
         "tests/files",
         "src/svc/features/s3.py",
@@ -227,7 +331,7 @@ def test_files_and_s3_off_remove_the_whole_storage_package_and_the_example() -> 
 
 def test_example_api_off_removes_only_the_api_and_its_index() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_example_api": False})
-    assert plan.remove == (
+    assert without_observers(plan.remove) == (
         "src/svc/api",
         "src/svc/features/objects.py",
         "tests/api",
@@ -262,7 +366,7 @@ def test_kubernetes_off_removes_the_manifests_and_their_guide() -> None:
 
 def test_http_client_off_removes_the_clients_and_the_import_endpoint() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_http_client": False})
-    assert plan.remove == (
+    assert without_observers(plan.remove) == (
         "src/svc/clients",
         "src/svc/features/http_client.py",
         "tests/clients",
@@ -282,7 +386,7 @@ def test_http_client_off_removes_the_clients_and_the_import_endpoint() -> None:
 
 def test_files_off_removes_the_file_helpers_and_what_is_built_on_them() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_files": False})
-    assert plan.remove == (
+    assert without_observers(plan.remove) == (
         "src/svc/files",
         "tests/files",
         "src/svc/storage/local.py",
@@ -303,7 +407,7 @@ def test_database_off_removes_the_db_package_and_its_web_part() -> None:
     """The session dependency and the error mapping live inside db/: deleting db/ takes them
     along; the web feature that installs the mapping goes too."""
     plan = post_gen.make_plan({**ALL_ON, "with_database": False})
-    assert plan.remove == (
+    assert without_observers(plan.remove) == (
         "src/svc/db",
         "src/svc/features/database.py",
         "tests/db",
@@ -338,7 +442,7 @@ def test_the_shared_tcp_relay_stays_while_s3_or_the_database_web_part_is_on(
 
 def test_jobs_off_removes_the_jobs_package_with_its_web_part() -> None:
     plan = post_gen.make_plan({**ALL_ON, "with_jobs": False})
-    assert plan.remove == (
+    assert without_observers(plan.remove) == (
         "src/svc/jobs",
         "src/svc/features/jobs.py",
         "tests/jobs",
@@ -352,7 +456,6 @@ def test_jobs_off_removes_the_jobs_package_with_its_web_part() -> None:
         "src/svc/db/models/jobs.py",
         "src/svc/db/migrations/versions/rev_0003_jobs.py",
         "tests/db/test_job_store.py",
-        "tests/error_reporting/test_job_errors.py",
         "deploy/k8s/worker-deployment.yaml",
         "deploy/k8s/worker-hpa.yaml",
         "deploy/k8s/worker-pdb.yaml",

@@ -58,7 +58,7 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
     expected |= {"jaeger"} if answers["with_otel"] else set()
     assert set(services) == expected | ({"redis", "worker"} if answers["with_jobs"] else set())
     if answers["with_otel"]:
-        assert app["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+        assert app["environment"][f"{prefix}TELEMETRY__ENDPOINT"] == "http://jaeger:4318"
         assert services["jaeger"]["ports"] == ["127.0.0.1:${JAEGER_UI_PORT:-16686}:16686"]
     if database:
         check_database_services(services, prefix)

@@ -31,6 +31,7 @@ from __future__ import annotations
     ("database_web", "DatabaseWebFeature", cookiecutter.with_database and cookiecutter.with_server),
     ("database", "DatabaseFeature", cookiecutter.with_database),
     ("http_client", "HttpClientFeature", cookiecutter.with_http_client),
+    ("error_reporting_web", "ErrorReportingWebFeature", cookiecutter.with_sentry and cookiecutter.with_server),
     ("telemetry_web", "TelemetryWebFeature", cookiecutter.with_otel and cookiecutter.with_server),
     ("server", "ServerFeature", cookiecutter.with_server),
     ("http_client_tracing", "HttpClientTracingFeature", cookiecutter.with_otel and cookiecutter.with_http_client),

@@ -62,7 +62,7 @@ async def test_unconfigured_tracing_opens_nothing() -> None:
 def test_unconfigured_service_never_imports_the_sdk(tmp_path: Path) -> None:
     """In a fresh interpreter the whole service opens without our tracing code, an exporter or
     an instrumentation. (Libraries may load OpenTelemetry's API and SDK on their own when
-    installed: FastAPI and redis-py do; neither records anything without a provider.)"""
+    installed; neither records anything without a provider.)"""
     script = (
         "import asyncio, sys\n"
         "PARTS = ('opentelemetry.exporter', 'opentelemetry.instrumentation',\n"

@@ -1,4 +1,4 @@
-"""The server span of each request, named by its route template (`GET /api/v1/objects/{key}`).
+"""The server span of each request, named by its route template (`GET /items/{item_id}`).
 
 OpenTelemetry's ASGI middleware does the work (W3C `traceparent` in, span attributes, status).
 It is built on the first request after the lifespan opened the tracer provider, because the

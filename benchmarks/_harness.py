@@ -32,6 +32,7 @@ MIB = 1024 * 1024
 HERE = Path(__file__).resolve().parent
 SERVER_SCRIPT = HERE / "_server.py"
 WRK_RATE = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.MULTILINE)
+WRK_COUNT = re.compile(r"^\s*([0-9]+) requests in ", re.MULTILINE)
 
 # moto in a child process on a free port; it prints the port and stops when stdin closes.
 MOTO_SERVER = """
@@ -290,6 +291,13 @@ def wrk_rate(
 
     `script`: a wrk Lua script (e.g. one that varies the path of each request).
     """
+    return wrk_run(url, seconds, connections=connections, script=script)[0]
+
+
+def wrk_run(
+    url: str, seconds: float, *, connections: int = 32, script: Path | None = None
+) -> tuple[float, int]:
+    """(requests/s, requests answered) of one wrk thread on `url` over `seconds`."""
     result = subprocess.run(
         [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds:g}s", *wrk_script(script), url],
         capture_output=True,
@@ -299,7 +307,8 @@ def wrk_rate(
     match = WRK_RATE.search(result.stdout)
     if match is None or "Non-2xx" in result.stdout or "Socket errors" in result.stdout:
         raise RuntimeError(f"wrk run against {url} failed:\n{result.stdout}{result.stderr}")
-    return float(match[1])
+    answered = WRK_COUNT.search(result.stdout)
+    return float(match[1]), int(answered[1]) if answered else 0
 
 
 def wrk_script(script: Path | None) -> list[str]:
@@ -339,7 +348,16 @@ def wrk_background(
 
 @contextlib.contextmanager
 def app_server(python: str | Path, app: str, *arguments: str) -> Iterator[str]:
-    """Serve `app` (see _server.py) in a child process; yield its base URL.
+    """Serve `app` (see _server.py) in a child process; yield its base URL."""
+    with app_process(python, app, *arguments) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def app_process(
+    python: str | Path, app: str, *arguments: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Serve `app` (see _server.py) in a child process; yield its base URL and the process.
 
     The child prints its port once uvicorn listens. On exit it gets SIGINT, which uvicorn
     turns into a graceful shutdown (lifespan shutdown included).
@@ -356,7 +374,7 @@ def app_server(python: str | Path, app: str, *arguments: str) -> Iterator[str]:
             raise RuntimeError(f"server {app} did not start (exit code {process.poll()})")
         url = f"http://127.0.0.1:{int(line)}"
         wait_ready(f"{url}/health")
-        yield url
+        yield url, process
     finally:
         stop_process(process, timeout=30)
 

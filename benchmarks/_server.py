@@ -1,6 +1,7 @@
 """A benchmark server process: one app on uvicorn, with the same server settings for all.
 
     python _server.py APP PACKAGE [--lag-file FILE] [--max-body-bytes N] [--database-url URL]
+                      [--telemetry-endpoint URL [--sample-ratio R]] [--profile FILE]
 
 APP is one of
   generated     create_app(settings) of the rendered project: its full default middleware stack
@@ -22,6 +23,11 @@ full middleware stack anyway.
 With --database-url (generated only) the service's database section points at URL with a pool
 of 16 connections, and GET /_bench/db/{item_id} reads one row of the benchmark table through
 the service's session dependency (see _db.py).
+
+With --telemetry-endpoint (generated only) the `telemetry` section names that OTLP/HTTP endpoint
+and --sample-ratio, so the service traces every request (it fails to start if the render has no
+tracing). With --profile, SIGUSR1 starts cProfile on the event loop's thread and SIGUSR2 stops
+it and writes the stats to FILE (pstats format), so a benchmark profiles only the load it makes.
 """
 
 from __future__ import annotations
@@ -29,9 +35,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import importlib
 import json
 import logging
+import signal
 import socket
 import tempfile
 import time
@@ -50,7 +58,11 @@ CHUNK = 1024 * 1024
 
 
 def build(
-    app: str, package: str, max_body_bytes: int | None, database_url: str | None = None
+    app: str,
+    package: str,
+    max_body_bytes: int | None,
+    database_url: str | None = None,
+    telemetry: dict[str, Any] | None = None,
 ) -> Any:
     health = importlib.import_module(f"{package}.server.health")
     if app == "generated":
@@ -62,6 +74,9 @@ def build(
         sections: dict[str, Any] = {}
         if database_url is not None:
             sections["database"] = {"url": sqlalchemy_url(database_url), "pool_size": CONCURRENCY}
+        if telemetry is not None:
+            # Settings forbid unknown sections: a render without tracing refuses to start.
+            sections["telemetry"] = telemetry
         settings = config.Settings(
             logging={"level": "WARNING", "access_log": False}, server=server_settings, **sections
         )
@@ -174,6 +189,21 @@ def mount_stand_in(app: Any) -> None:
     app.add_route(STAND_IN_PATH, get_object, methods=["GET"], include_in_schema=False)
 
 
+def profile_on_signals(stats_file: Path) -> None:
+    """SIGUSR1 starts profiling the main thread (the event loop's); SIGUSR2 stops and dumps."""
+    profiler = cProfile.Profile()
+
+    def start(*_: object) -> None:
+        profiler.enable()
+
+    def stop(*_: object) -> None:
+        profiler.disable()
+        profiler.dump_stats(stats_file)
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("app")
@@ -181,8 +211,16 @@ def main() -> None:
     parser.add_argument("--lag-file", type=Path)
     parser.add_argument("--max-body-bytes", type=int)
     parser.add_argument("--database-url")
+    parser.add_argument("--telemetry-endpoint")
+    parser.add_argument("--sample-ratio", type=float)
+    parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
-    app = build(args.app, args.package, args.max_body_bytes, args.database_url)
+    telemetry = None
+    if args.telemetry_endpoint is not None:
+        telemetry = {"endpoint": args.telemetry_endpoint, "sample_ratio": args.sample_ratio}
+    app = build(args.app, args.package, args.max_body_bytes, args.database_url, telemetry)
+    if args.profile is not None:
+        profile_on_signals(args.profile)
     if args.lag_file is not None:
         sample_lag(app, args.lag_file)
         if not has_objects_api(app):

@@ -80,6 +80,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         floors={"http_stack_vs_bare_fastapi": 0.85, "http_stack_vs_ant31box": 1.0},
     ),
     Benchmark(
+        name="http_stack_otel",
+        description="GET /health req/s: generated app tracing every request (batch OTLP export "
+        "to a local receiver) vs tracing unconfigured (wrk)",
+        floors={"http_stack_otel_vs_off": 0.6},
+    ),
+    Benchmark(
         name="client_overhead",
         description="BaseClient vs raw aiohttp session: 2,000 GETs at concurrency 50",
         floors={"client_vs_raw_aiohttp": 0.9},

@@ -39,6 +39,7 @@ loop_lag_db = importlib.import_module("loop_lag_db")
 jobs = importlib.import_module("_jobs")
 jobs_vs_raw_taskiq = importlib.import_module("jobs_vs_raw_taskiq")
 job_start_latency = importlib.import_module("job_start_latency")
+http_stack_otel = importlib.import_module("http_stack_otel")
 
 
 def test_every_benchmark_has_a_script_and_a_unique_name() -> None:
@@ -91,6 +92,7 @@ def test_issue_goals_are_in_the_registry() -> None:
     assert floors == {
         "http_stack_vs_bare_fastapi": 0.85,
         "http_stack_vs_ant31box": 1.0,
+        "http_stack_otel_vs_off": 0.6,
         "client_vs_raw_aiohttp": 0.9,
         "s3client_vs_raw_aioboto3": 0.9,
         "s3client_vs_boto3_threads": 1.0,
@@ -314,3 +316,90 @@ def test_job_start_latency_reports_percentiles(capsys: pytest.CaptureFixture[str
     assert metrics["job_start_latency_p50_ms"] == 1.0
     assert metrics["job_start_latency_p99_ms"] == 50.0
     assert metrics["job_start_latency_raw_taskiq_p99_ms"] == 2.0
+
+
+def test_wrk_counts_the_requests_it_got_answers_to() -> None:
+    output = "  Latency 1ms\n  12345 requests in 2.00s, 1.50MB read\nRequests/sec:   6172.50\n"
+    assert harness.WRK_RATE.search(output)[1] == "6172.50"
+    assert harness.WRK_COUNT.search(output)[1] == "12345"
+
+
+class FakeReceiver:
+    """What check_spans reads of an OtlpReceiver (which needs the project's OTLP messages)."""
+
+    def __init__(self, spans: dict[str, int], names: dict[str, int]) -> None:
+        from collections import Counter
+
+        self.spans = Counter(spans)
+        self.batches = Counter(dict.fromkeys(spans, 1))
+        self.bytes = Counter(dict.fromkeys(spans, 1000))
+        self.names = Counter(names)
+
+
+def test_otel_benchmark_fails_loudly_when_nothing_was_traced() -> None:
+    """A run whose traced server exported nothing measured an untraced server: no figure."""
+    traced = FakeReceiver({"traced": 100}, {"GET /health": 100})
+    http_stack_otel.check_spans(traced)
+    with pytest.raises(SystemExit, match="the traced server exported no spans"):
+        http_stack_otel.check_spans(FakeReceiver({}, {}))
+    with pytest.raises(SystemExit, match="the traced server exported no spans"):
+        http_stack_otel.check_spans(FakeReceiver({"traced": 3}, {"UPDATE t": 3}))
+    with pytest.raises(SystemExit, match="meant to record nothing exported"):
+        http_stack_otel.check_spans(FakeReceiver({"traced": 5, "off": 1}, {"GET /health": 5}))
+
+
+def test_otel_benchmark_compares_traced_and_unsampled_with_off(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def rounds(rates: list[float]) -> list[object]:
+        return [http_stack_otel.Round(r, int(r * 2), 1.0, 0.1) for r in rates]
+
+    http_stack_otel.report(
+        {
+            "off": rounds([1000, 1000, 500]),
+            "unsampled": rounds([800, 900, 500]),
+            "traced": rounds([600, 700, 500]),
+        },
+        1.01,
+        {"opentelemetry": 0.4, "starlette": 0.6},
+        ["sdk/trace/__init__.py:1(start_span) 1.0%"],
+    )
+    captured = capsys.readouterr()
+    assert runner.parse_metrics(captured.out) == {
+        "http_stack_otel_vs_off": 0.7,  # median of 0.6, 0.7, 1.0
+        "http_stack_otel_unsampled_vs_off": 0.9,
+        "http_stack_otel_spans_per_request": 1.01,
+    }
+    assert "where the time goes" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("filename", "function", "owner"),
+    [
+        (
+            "/v/lib/python3.12/site-packages/opentelemetry/sdk/trace/__init__.py",
+            "f",
+            "opentelemetry",
+        ),
+        ("/v/lib/python3.12/site-packages/six.py", "f", "six"),
+        ("/p/src/my_service/server/app.py", "f", "my_service"),
+        ("/usr/lib/python3.12/asyncio/events.py", "f", "stdlib"),
+        (
+            "~",
+            "<method 'run_forever' of 'uvloop.loop.Loop' objects>",
+            "uvloop (C, idle wait included)",
+        ),
+        ("~", "<built-in method time.perf_counter>", "C built-ins"),
+    ],
+)
+def test_profiled_functions_are_charged_to_their_owner(
+    filename: str, function: str, owner: str
+) -> None:
+    assert http_stack_otel.package_of(filename, function, "my_service") == owner
+
+
+def test_thread_cpu_time_is_read_from_proc() -> None:
+    if not Path(f"/proc/{os.getpid()}/task").is_dir():
+        pytest.skip("needs Linux /proc")
+    process, main_thread = http_stack_otel.cpu_seconds(os.getpid())
+    assert process >= main_thread >= 0

@@ -69,7 +69,6 @@ IMPORT_NAMES: dict[str, str | None] = {
     "opentelemetry-api": "opentelemetry",
     "opentelemetry-sdk": "opentelemetry.sdk",
     "opentelemetry-exporter-otlp-proto-http": "opentelemetry.exporter.otlp.proto.http",
-    "opentelemetry-instrumentation-asgi": "opentelemetry.instrumentation.asgi",
     "opentelemetry-instrumentation-aiohttp-client": "opentelemetry.instrumentation.aiohttp_client",
     "opentelemetry-instrumentation-sqlalchemy": "opentelemetry.instrumentation.sqlalchemy",
 }

@@ -1,43 +1,27 @@
 """A failed job as Sentry receives it: once, without a route, its credentials scrubbed."""
-{%- if cookiecutter.with_database %}
 
-import asyncio
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from {{ cookiecutter.package_name }}.db import migrate
-from {{ cookiecutter.package_name }}.features.database import DatabaseSettings
-{%- else %}
-
-from pathlib import Path
-from typing import Any
-{%- endif %}
 from {{ cookiecutter.package_name }}.features.jobs import JOBS
 from {{ cookiecutter.package_name }}.jobs.models import JobStatus
 from {{ cookiecutter.package_name }}.resources import open_resources
 from {{ cookiecutter.package_name }}.service import Settings
 
-from ..jobs.conftest import TEST_KINDS
+# The jobs tests' fixtures: the service's other sections the jobs need (the job store's database).
+from ..jobs.conftest import TEST_KINDS, {{ "migrated_database, " if cookiecutter.with_database }}service_sections
 from ..jobs.helpers import wait_finished
 from .ingest import Ingest
 
-
-async def sections(tmp_path: Path) -> dict[str, Any]:
-    """The service's other sections the jobs need{{ ": a database at head for the job store" if cookiecutter.with_database else " (none here)" }}."""
-{%- if cookiecutter.with_database %}
-    database = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
-    # In a loop of its own: the migrations run synchronous code.
-    await asyncio.to_thread(asyncio.run, migrate.upgrade(database))
-    return {"database": database}
-{%- else %}
-    return {}
-{%- endif %}
+__all__ = [{{ '"migrated_database", ' if cookiecutter.with_database }}"service_sections"]  # fixtures, by name
 
 
-async def test_a_failed_job_is_reported_once(ingest: Ingest, tmp_path: Path) -> None:
+async def test_a_failed_job_is_reported_once(
+    ingest: Ingest, service_sections: Mapping[str, Mapping[str, Any]]
+) -> None:
     settings = Settings.model_validate(
         {
-            **await sections(tmp_path),
+            **service_sections,
             "sentry": {"dsn": ingest.dsn},
             "jobs": {"modules": [TEST_KINDS]},
         }

@@ -36,6 +36,12 @@ def assert_queued_then_run(receiver: OtlpReceiver, caller: dict[str, str], kind:
     assert run.links == ((queued.trace_id, queued.span_id),)
 
 
+def traced(receiver: OtlpReceiver, sections: Sections, jobs: Mapping[str, Any]) -> Settings:
+    """The service's `sections` with `jobs`, tracing to `receiver`."""
+    telemetry = TelemetrySettings(endpoint=receiver.endpoint)
+    return Settings.model_validate({**sections, "jobs": jobs, "telemetry": telemetry})
+
+
 def span_of(receiver: OtlpReceiver, name: str) -> ReceivedSpan:
     [span] = receiver.named(lambda found: found == name)
     return span
@@ -44,13 +50,7 @@ def span_of(receiver: OtlpReceiver, name: str) -> ReceivedSpan:
 async def test_an_in_process_job_is_queued_and_run_in_the_callers_trace(
     receiver: OtlpReceiver, service_sections: Sections
 ) -> None:
-    settings = Settings.model_validate(
-        {
-            **service_sections,
-            "jobs": {"modules": [TEST_KINDS]},
-            "telemetry": TelemetrySettings(endpoint=receiver.endpoint),
-        }
-    )
+    settings = traced(receiver, service_sections, {"modules": [TEST_KINDS]})
     async with open_resources(settings) as resources:
         queue = resources.get(JOBS)
         with resources.get(TRACER_PROVIDER).get_tracer("test").start_as_current_span("caller"):
@@ -64,13 +64,7 @@ async def test_an_in_process_job_is_queued_and_run_in_the_callers_trace(
 async def test_a_failed_job_run_is_an_error_span(
     receiver: OtlpReceiver, service_sections: Sections
 ) -> None:
-    settings = Settings.model_validate(
-        {
-            **service_sections,
-            "jobs": {"modules": [TEST_KINDS]},
-            "telemetry": TelemetrySettings(endpoint=receiver.endpoint),
-        }
-    )
+    settings = traced(receiver, service_sections, {"modules": [TEST_KINDS]})
     async with open_resources(settings) as resources:
         queue = resources.get(JOBS)
         record = await queue.submit("test-fail", {"code": "bad_input", "message": "no"})
@@ -92,13 +86,7 @@ async def test_a_worker_process_runs_the_job_in_the_submitters_trace(
     try:
         jobs = redis_jobs(redis_server, key_prefix).model_dump(mode="python")
         jobs["redis_url"] = redis_server
-        settings = Settings.model_validate(
-            {
-                **service_sections,
-                "jobs": jobs,
-                "telemetry": TelemetrySettings(endpoint=receiver.endpoint),
-            }
-        )
+        settings = traced(receiver, service_sections, jobs)
         async with open_resources(settings) as resources:
             queue = resources.get(JOBS)
             tracer = resources.get(TRACER_PROVIDER).get_tracer("test")

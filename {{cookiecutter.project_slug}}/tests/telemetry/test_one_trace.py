@@ -25,13 +25,11 @@ async def source() -> AsyncIterator[Source]:
         yield state
 
 
-async def test_an_import_is_one_trace_across_http_s3_and_the_database(
-    receiver: OtlpReceiver,
-    source: Source,
-    s3_settings: S3Settings,
-    request: pytest.FixtureRequest,
-) -> None:
-    settings = Settings.model_validate(
+def traced_import_settings(
+    receiver: OtlpReceiver, s3_settings: S3Settings, request: pytest.FixtureRequest
+) -> Settings:
+    """Imports from 127.0.0.1 into S3, indexed in the database, traced to `receiver`."""
+    return Settings.model_validate(
         {
             "download": {"allowed_networks": ["127.0.0.1/32"], "max_attempts": 1},
             "database": index_database(request),
@@ -40,6 +38,15 @@ async def test_an_import_is_one_trace_across_http_s3_and_the_database(
             "telemetry": TelemetrySettings(endpoint=receiver.endpoint),
         }
     )
+
+
+async def test_an_import_is_one_trace_across_http_s3_and_the_database(
+    receiver: OtlpReceiver,
+    source: Source,
+    s3_settings: S3Settings,
+    request: pytest.FixtureRequest,
+) -> None:
+    settings = traced_import_settings(receiver, s3_settings, request)
     data = pattern(100_000)
     async with serve(settings) as api:
         response = await api.post(

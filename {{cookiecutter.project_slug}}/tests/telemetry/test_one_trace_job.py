@@ -2,29 +2,21 @@
 its run, and the run's download, S3 and database work are still one trace."""
 
 import hashlib
-from collections.abc import AsyncIterator
 
 import pytest
 
 from {{ cookiecutter.package_name }}.features.s3 import S3Settings
-from {{ cookiecutter.package_name }}.features.telemetry import TelemetrySettings
-from {{ cookiecutter.package_name }}.service import Settings
 
-from ..api.conftest import index_database, migrated_index, serve
-from ..api.source_server import Source, pattern, source_server
+from ..api.conftest import migrated_index, serve
+from ..api.source_server import Source, pattern
 from ..api.test_import_job import finished
 from .receiver import OtlpReceiver, ReceivedSpan
+from .test_one_trace import source, traced_import_settings
 
-# The session fixture index_database copies from, used here outside tests/api.
-__all__ = ["migrated_index"]
+# Fixtures used here by name: the session one index_database copies from, the import source.
+__all__ = ["migrated_index", "source"]
 
 SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
-
-
-@pytest.fixture
-async def source() -> AsyncIterator[Source]:
-    async with source_server() as state:
-        yield state
 
 
 async def test_an_import_job_is_one_trace_from_the_request_to_its_run(
@@ -33,15 +25,7 @@ async def test_an_import_job_is_one_trace_from_the_request_to_its_run(
     s3_settings: S3Settings,
     request: pytest.FixtureRequest,
 ) -> None:
-    settings = Settings.model_validate(
-        {
-            "download": {"allowed_networks": ["127.0.0.1/32"], "max_attempts": 1},
-            "database": index_database(request),
-            "s3": s3_settings,
-            "storage": {"backend": "s3"},
-            "telemetry": TelemetrySettings(endpoint=receiver.endpoint),
-        }
-    )
+    settings = traced_import_settings(receiver, s3_settings, request)
     data = pattern(50_000)
     async with serve(settings) as api:
         response = await api.post(

@@ -1,15 +1,12 @@
 """Server spans: named by route template, joined to the caller's trace, named in errors."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import httpx
 from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }}.features.telemetry import TelemetrySettings
 from {{ cookiecutter.package_name }}.server import create_app
 from {{ cookiecutter.package_name }}.service import Settings
 
+from ..server.conftest import serve
 from .receiver import OtlpReceiver
 
 SERVER = 2  # the OTLP span kind of a server span
@@ -29,17 +26,8 @@ def traced_app(receiver: OtlpReceiver) -> FastAPI:
     return app
 
 
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The lifespan runs; leaving it flushes every span to the receiver."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
-
-
 async def test_the_server_span_is_named_by_route_template(receiver: OtlpReceiver) -> None:
-    async with serving(traced_app(receiver)) as client:
+    async with serve(traced_app(receiver)) as client:
         assert (await client.get("/things/42")).status_code == 200
         assert (await client.get("/things/43")).status_code == 200
     spans = [span for span in receiver.spans if span.kind == SERVER]
@@ -50,7 +38,7 @@ async def test_the_server_span_is_named_by_route_template(receiver: OtlpReceiver
 
 
 async def test_an_unknown_path_is_named_by_method_only(receiver: OtlpReceiver) -> None:
-    async with serving(traced_app(receiver)) as client:
+    async with serve(traced_app(receiver)) as client:
         assert (await client.get("/no/such/42")).status_code == 404
     assert [span.name for span in receiver.spans if span.kind == SERVER] == ["GET"]
 
@@ -59,14 +47,14 @@ async def test_a_caller_traceparent_makes_the_request_part_of_its_trace(
     receiver: OtlpReceiver,
 ) -> None:
     traceparent = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
-    async with serving(traced_app(receiver)) as client:
+    async with serve(traced_app(receiver)) as client:
         await client.get("/things/1", headers={"traceparent": traceparent})
     [span] = [span for span in receiver.spans if span.kind == SERVER]
     assert (span.trace_id, span.parent_span_id) == (CALLER_TRACE, CALLER_SPAN)
 
 
 async def test_the_error_envelope_names_the_trace(receiver: OtlpReceiver) -> None:
-    async with serving(traced_app(receiver)) as client:
+    async with serve(traced_app(receiver)) as client:
         response = await client.get("/things/broken")
         missing = await client.get("/things/none/at/all")
     assert response.status_code == 500
@@ -79,6 +67,6 @@ async def test_the_error_envelope_names_the_trace(receiver: OtlpReceiver) -> Non
 
 async def test_without_an_endpoint_no_span_and_no_trace_id() -> None:
     app = create_app(Settings())
-    async with serving(app) as client:
+    async with serve(app) as client:
         response = await client.get("/no/such/path")
     assert response.json()["error"]["trace_id"] is None

@@ -40,8 +40,9 @@ def test_compose_stack(projects: dict[str, Path], name: str) -> None:
     assert all(key.startswith(prefix) for key in app["environment"]), "settings via env vars"
     for service in services.values():
         if "build" not in service:
-            # Pinned: MinIO's release tags, PostgreSQL's and Redis' minor version.
-            tag = r":(RELEASE\.[0-9TZ-]+|\d+\.\d+-alpine)$"
+            # Pinned: MinIO's release tags, PostgreSQL's and Redis' minor version, Jaeger's
+            # patch version.
+            tag = r":(RELEASE\.[0-9TZ-]+|\d+\.\d+-alpine|\d+\.\d+\.\d+)$"
             assert re.search(tag, service["image"]), service["image"]
         else:
             assert service["image"] == app["image"], "one image for the service and its jobs"

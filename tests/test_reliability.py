@@ -22,7 +22,7 @@ from .service import ALLOWED_ORIGIN, TOKEN, Service, running_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
-ENVELOPE_KEYS = {"code", "message", "details", "request_id"}
+ENVELOPE_KEYS = {"code", "message", "details", "request_id", "trace_id"}
 FUZZ_EXAMPLES = 25
 
 

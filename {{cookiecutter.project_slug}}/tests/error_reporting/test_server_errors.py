@@ -1,16 +1,14 @@
 """Server errors as Sentry receives them: a 500 once, with its route; 4xx never; no secrets."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }} import DISTRIBUTION, __version__
 from {{ cookiecutter.package_name }}.server import create_app
 from {{ cookiecutter.package_name }}.service import Settings
 
+from ..server.conftest import serve
 from .ingest import Ingest
 
 TOKEN = "api-token-0123456789"
@@ -55,14 +53,6 @@ def app_with_failures(settings: Settings) -> FastAPI:
         return number
 
     return app
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
 
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

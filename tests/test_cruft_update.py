@@ -21,8 +21,8 @@ from .updates import commit_all, copy_working_tree, cruft, files_of, leftovers, 
 
 pytestmark = pytest.mark.slow
 
-# The same rows as the full tier of `make matrix`: defaults, all off, each toggle off alone,
-# and all pairs.
+# The same rows as the full tier of `make matrix`: defaults, all off, each toggle off alone
+# and all on with ci=none, which between them hold every pair of answers.
 COVERING_SET = covering_set()
 
 

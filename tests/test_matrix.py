@@ -10,6 +10,7 @@ Tier 2 (slow, covering set): uv sync, `make lint` (ruff + mypy --strict) and `ma
 
 import ast
 import functools
+import itertools
 import json
 import re
 import subprocess
@@ -22,14 +23,19 @@ import pytest
 import yaml
 
 from .combinations import (
+    FACTORS,
     PYTHONS,
     SAMPLED,
     Answers,
+    complete,
+    covering_set,
     distinct_renders,
     effective,
     full_check_rows,
     full_product,
     label,
+    pairs_of,
+    render_key,
 )
 from .conftest import POSTGRES_SUMMARY, REDIS_SUMMARY, Render, run_make
 from .interpreters import machine_interpreters
@@ -435,6 +441,19 @@ def test_every_combination_is_rendered_once_by_its_effective_answers() -> None:
     assert effective(example_without_server)["with_metrics"] is False
     assert effective(example_without_server)["with_kubernetes"] is False
     assert effective(PRODUCT[0]) == PRODUCT[0], "everything on trims nothing"
+
+
+def test_the_covering_set_holds_every_pair_the_hook_can_render() -> None:
+    """Pairwise over what is rendered: every pair of values two factors can take together
+    after the hook's trimming occurs in some covering row, and no row repeats another."""
+    names = list(FACTORS)
+    renderable = set()
+    for values in itertools.product(*FACTORS.values()):
+        renderable |= pairs_of(effective(dict(zip(names, values, strict=True))), names)
+    rows = [complete(row) for row in covering_set()]
+    held = set().union(*(pairs_of(effective(row), names) for row in rows))
+    assert renderable - held == set()
+    assert len({render_key(row) for row in rows}) == len(rows)
 
 
 @pytest.mark.slow

@@ -4,7 +4,8 @@
                       [--telemetry-endpoint URL [--sample-ratio R]] [--profile FILE]
 
 APP is one of
-  generated     create_app(settings) of the rendered project: its full default middleware stack
+  generated     create_app(settings) of the rendered project as `serve` builds it: its full
+                default middleware stack, start-up objects frozen once the lifespan opened
   bare_fastapi  FastAPI() with the project's health router, no middleware
   ant31box      ant31box 0.2.8's Server with its default middlewares, plus the same health router
 
@@ -85,7 +86,8 @@ def build(
             # As a deployment does before serving: the objects API needs its index table.
             migrate = importlib.import_module(f"{package}.db.migrate")
             asyncio.run(migrate.upgrade(settings.database))
-        generated = server.create_app(settings)
+        # As `serve` builds it: the process serves this one app.
+        generated = server.create_app(settings, freeze_startup_objects=True)
         if database_url is not None:
             mount_read_route(generated, package)
         return generated

@@ -1,6 +1,7 @@
 """/health, /ready and /version, and the lifespan that backs them."""
 
 import asyncio
+import gc
 import logging
 
 import httpx
@@ -12,9 +13,9 @@ from {{ cookiecutter.package_name }} import DISTRIBUTION, __version__
 from {{ cookiecutter.package_name }}.features.http_client import HTTP_SESSION
 {% endif -%}
 from {{ cookiecutter.package_name }}.resources import Resources
-from {{ cookiecutter.package_name }}.server import health
+from {{ cookiecutter.package_name }}.server import create_app, health
 
-from .conftest import DEFAULT_CHECKS
+from .conftest import DEFAULT_CHECKS, make_settings
 
 
 async def test_health_is_ok(client: httpx.AsyncClient) -> None:
@@ -113,6 +114,20 @@ async def test_lifespan_owns_resources_and_marks_shutdown(app: FastAPI) -> None:
         resources: Resources = app.state.resources
         assert not resources.shutting_down
     assert resources.shutting_down, "after shutdown /ready must report not ready"
+
+
+async def test_only_a_serving_process_freezes_its_startup_objects() -> None:
+    """`serve` asks for it; an app built by a test (or embedded elsewhere) leaves gc alone."""
+    assert gc.get_freeze_count() == 0
+    plain = create_app(make_settings())
+    async with plain.router.lifespan_context(plain):
+        assert gc.get_freeze_count() == 0
+    served = create_app(make_settings(), freeze_startup_objects=True)
+    try:
+        async with served.router.lifespan_context(served):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 {%- if cookiecutter.with_http_client %}
 
 

@@ -129,7 +129,7 @@ def serve(
     previous = signal.signal(signal.SIGTERM, _write_logs_then_terminate)
     try:
         uvicorn.run(
-            create_app(ServerFeature.of(settings)),
+            create_app(ServerFeature.of(settings), freeze_startup_objects=True),
             host=host if host is not None else server.host,
             port=port if port is not None else server.port,
             # "auto" picks uvloop and httptools (dependencies on Linux/macOS).

@@ -43,11 +43,12 @@ API_DESCRIPTION = (
 )
 
 
-def create_app(settings: ServerFeature) -> FastAPI:
+def create_app(settings: ServerFeature, *, freeze_startup_objects: bool = False) -> FastAPI:
     """Build the app from `settings`; nothing is read from the environment here.
 
     `settings` is the service's `Settings`, which is every feature it lists: the web
-    features among them add their routes, middlewares and body limits.
+    features among them add their routes, middlewares and body limits. For
+    `freeze_startup_objects` (a process serving this one app) see `lifespan_for`.
     """
     server = settings.server
     app = FastAPI(
@@ -58,7 +59,7 @@ def create_app(settings: ServerFeature) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if server.docs else None,
-        lifespan=lifespan_for(settings),
+        lifespan=lifespan_for(settings, freeze_startup_objects=freeze_startup_objects),
     )
     install_error_handlers(app)
     app.include_router(health.router)

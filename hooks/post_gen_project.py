@@ -172,6 +172,7 @@ MANIFEST: tuple[Feature, ...] = (
         paths=(
             "src/{package}/db/dependencies.py",
             "src/{package}/db/errors.py",
+            "src/{package}/db/failures.py",
             "src/{package}/features/database_web.py",
             "tests/db/test_dependencies.py",
             "tests/db/test_faults.py",

@@ -238,6 +238,7 @@ def test_server_off_removes_the_server_and_what_needs_it() -> None:
         "src/svc/features/metrics.py",
         "src/svc/db/dependencies.py",
         "src/svc/db/errors.py",
+        "src/svc/db/failures.py",
         "src/svc/features/database_web.py",
         "tests/db/test_dependencies.py",
         "tests/db/test_faults.py",

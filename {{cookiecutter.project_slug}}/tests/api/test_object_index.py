@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -114,11 +115,34 @@ async def test_a_row_that_cannot_be_written_undoes_the_upload(
     try:
         response = await api.put(f"{OBJECTS}/new.bin", content=b"x" * 70_000)
         assert_envelope(response, 503, "storage_unavailable")
+        assert "retry-after" not in response.headers, "a missing table will not pass by itself"
         assert await backend.leftovers() == [], "the compensation removed the object"
     finally:
         await bring_the_table_back(backend)
     assert (await api.head(f"{OBJECTS}/new.bin")).status_code == 404
     assert (await api.get(OBJECTS)).json()["items"] == []
+
+
+async def test_a_locked_index_is_503_with_retry_after_and_stores_nothing(
+    backend: Backend,
+) -> None:
+    """Another writer holds SQLite's lock past the wait: the database is busy, not broken,
+    so the client is told when to come back; the upload is undone as for any failed row."""
+    database = {**backend.config["database"], "pool_timeout": 0.3}
+    path = database["url"].removeprefix("sqlite+aiosqlite:///")
+    async with serve(backend.settings(database=database)) as api:
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            await asyncio.to_thread(holder.execute, "BEGIN EXCLUSIVE")
+            response = await api.put(f"{OBJECTS}/locked.bin", content=b"x" * 70_000)
+            assert_envelope(response, 503, "storage_unavailable")
+            assert response.headers["Retry-After"] == "1"
+            assert response.json()["error"]["details"] == {"retry_after": 1}
+            assert await backend.leftovers() == [], "the compensation removed the object"
+        finally:
+            await asyncio.to_thread(holder.execute, "ROLLBACK")
+            holder.close()
+        assert (await api.put(f"{OBJECTS}/locked.bin", content=b"x")).status_code == 200
 
 
 async def test_a_row_that_cannot_be_deleted_stays_until_the_delete_is_repeated(

@@ -41,14 +41,14 @@ _DESCRIPTIONS = {
     413: "The content is larger than storage.max_object_bytes",
     422: "The request is not valid",
     502: "The source answered with an error",
-    503: "Object storage is off, unavailable or busy (busy: retry after Retry-After seconds)",
+    503: "Object storage is off, unavailable or busy (retry after Retry-After seconds if sent)",
     504: "The source did not answer in time",
 }
 
 
 _RETRY_AFTER = {
     "Retry-After": {
-        "description": "Seconds to wait before trying again (sent when storage is busy)",
+        "description": "Seconds to wait before trying again (sent when the failure will pass)",
         "schema": {"type": "integer"},
     }
 }
@@ -98,7 +98,16 @@ async def storage_error_handler(request: Request, exc: Exception) -> Response:
         status, code = caller
         return error_response(status, str(exc), code=code)
     logger.warning("storage failed in %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(503, "Object storage is unavailable", code="storage_unavailable")
+    if exc.retry_after is None:
+        return error_response(503, "Object storage is unavailable", code="storage_unavailable")
+    # A failure known to pass (its database busy or restarting): say when to come back.
+    return error_response(
+        503,
+        "Object storage is unavailable; retry later",
+        code="storage_unavailable",
+        details={"retry_after": exc.retry_after},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 async def client_disconnect_handler(request: Request, exc: Exception) -> Response:

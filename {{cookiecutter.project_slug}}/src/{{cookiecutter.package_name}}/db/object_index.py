@@ -45,6 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..storage import DEFAULT_CONTENT_TYPE, ObjectInfo, ObjectNotFound, ObjectStream, StorageError
 from ..storage.keys import check_key, decode_cursor, encode_cursor
 from ..storage.models import ObjectPage
+from .failures import classify
 from .models.objects import ObjectRecord
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ RECONCILE_PAGE = 500
 
 
 class IndexUnavailableError(StorageError):
-    """The object index could not be read or written: the API answers 503."""
+    """The object index could not be read or written: the API answers 503, with Retry-After
+    when the database is only busy or restarting (`db/failures.py`)."""
 
 
 @dataclass(frozen=True)
@@ -338,11 +340,15 @@ def _prefix_end(prefix: str) -> str | None:
 
 def _unavailable(operation: str, key: str | None, exc: BaseException) -> IndexUnavailableError:
     # The type only: a driver's message may quote the statement and its parameters.
-    return IndexUnavailableError(
+    error = IndexUnavailableError(
         f"object index unavailable ({operation}): {type(exc).__name__}",
         operation=operation,
         key=key,
     )
+    failure = classify(exc)
+    if failure is not None and failure.status == 503:
+        error.retry_after = failure.retry_after
+    return error
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:

@@ -21,6 +21,10 @@ from ..transfer import SizeLimitError
 class StorageError(Exception):
     """A storage operation failed."""
 
+    # Seconds after which a retry may succeed, when the failure is known to pass (a busy
+    # upload budget, a locked or restarting database); None when nothing says it will.
+    retry_after: int | None = None
+
     def __init__(
         self,
         message: str,
@@ -70,7 +74,7 @@ class StorageBusyError(StorageError):
         self, message: str, *, operation: str, key: str | None = None, retry_after: int = 1
     ) -> None:
         super().__init__(message, operation=operation, key=key)
-        self.retry_after = retry_after
+        self.retry_after: int = retry_after
 
 
 __all__ = [

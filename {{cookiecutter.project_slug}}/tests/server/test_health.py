@@ -118,14 +118,16 @@ async def test_lifespan_owns_resources_and_marks_shutdown(app: FastAPI) -> None:
 
 async def test_only_a_serving_process_freezes_its_startup_objects() -> None:
     """`serve` asks for it; an app built by a test (or embedded elsewhere) leaves gc alone."""
-    assert gc.get_freeze_count() == 0
+    # Not necessarily 0: an interpreter may keep objects of its own there (3.12 does).
+    before = gc.get_freeze_count()
     plain = create_app(make_settings())
     async with plain.router.lifespan_context(plain):
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() == before
     served = create_app(make_settings(), freeze_startup_objects=True)
     try:
         async with served.router.lifespan_context(served):
-            assert gc.get_freeze_count() > 0
+            # Everything alive then: far more than an interpreter's own few hundred.
+            assert gc.get_freeze_count() > before + 10_000
     finally:
         gc.unfreeze()
 {%- if cookiecutter.with_http_client %}
